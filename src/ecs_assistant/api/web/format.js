@@ -1,0 +1,1 @@
+../../../../clients/alipay-miniprogram/utils/format.js
