@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+pytest_plugins = ["tests.fixtures.emulator"]
+
 # The credentials library reads these at import time; set them before anything imports it, so that its
 # default chain never even tries the real metadata service.
 os.environ.setdefault("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")

@@ -1,0 +1,1 @@
+"""The ECS OpenAPI side of the emulator: signatures, authentication, policies, actions, dispatch."""

@@ -1,0 +1,293 @@
+"""The emulator's HTTP listeners: one for the OpenAPI and control plane, one per metadata node.
+
+Hand-written on `http.server` rather than a WSGI server because the emulator needs things WSGI hides:
+absolute-form request targets (proxy mode), the raw `Host` header for ACS3 verification, and closing the
+socket without an answer (the "dropped connection" fault). Each connection gets a thread; HTTP/1.1
+keep-alive is honoured so the SDKs' pooled connections stay cheap.
+
+Proxy mode: any listener answers an absolute-form request for host 100.100.100.200 with its metadata
+identity (the OpenAPI listener as node 0) and one for *.aliyuncs.com with the OpenAPI. Everything else is
+refused with 502; nothing is ever forwarded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import socket
+import threading
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from ecs_assistant.emulator.control import PREFIX, ControlPlane
+from ecs_assistant.emulator.core import EmulatorCore
+from ecs_assistant.emulator.http_types import Request, Response
+
+METADATA_HOST = "100.100.100.200"
+ALIBABA_DOMAIN = "aliyuncs.com"
+DEFAULT_ACCESS_KEY_ID = "LTAI5tEmulatorDefault0001"
+DEFAULT_ACCESS_KEY_SECRET = "EmulatorDefaultSecretNotReal0001"  # noqa: S105 - fake, documented, emulator-only
+
+
+def _json_response(status: int, code: str, message: str) -> Response:
+    return Response(status, json.dumps({"error": {"code": code, "message": message}}).encode())
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _Listener(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 512
+
+    def __init__(self, address: tuple[str, int], emulator: EmulatorServer, node: int | None) -> None:
+        self.emulator = emulator
+        self.node = node  # None: the OpenAPI + control plane listener
+        self._connections: set[socket.socket] = set()
+        self._conn_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._conn_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._conn_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        with self._conn_lock:
+            connections = list(self._connections)
+        for conn in connections:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Listener
+    server_version = "EcsEmulator"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: the request log on the control plane is the record."""
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
+
+    def do_CONNECT(self) -> None:
+        self._read_body()
+        self._write(
+            _json_response(
+                502,
+                "ProxyRefused",
+                f"the emulator does not tunnel HTTPS (CONNECT {self.path}); use protocol http "
+                "so requests for 100.100.100.200 and *.aliyuncs.com reach it as plain HTTP",
+            )
+        )
+
+    def _read_body(self) -> bytes:
+        length = self.headers.get("Content-Length")
+        if not length:
+            return b""
+        try:
+            size = int(length)
+        except ValueError:
+            return b""
+        return self.rfile.read(size) if size > 0 else b""
+
+    def _serve(self) -> None:
+        try:
+            response = self._route(self._read_body())
+        except Exception:  # a bug in the emulator: answer 500 and keep the listener alive
+            traceback.print_exc()
+            response = _json_response(500, "EmulatorBug", "the emulator failed to handle this request")
+        self._write(response)
+
+    def _route(self, body: bytes) -> Response:
+        target = self.path
+        listener = self.server
+        emulator = listener.emulator
+        if target.startswith(("http://", "https://")):
+            parts = urlsplit(target)
+            host = (parts.hostname or "").lower()
+            path, query = parts.path or "/", parts.query
+            if host == METADATA_HOST:
+                return emulator.core.metadata.handle(listener.node or 0, self._request(path, query, body))
+            if host == ALIBABA_DOMAIN or host.endswith("." + ALIBABA_DOMAIN):
+                return emulator.core.openapi.handle(self._request(path, query, body))
+            own = emulator.listener_for(parts.port or 80) if _is_loopback(host) else None
+            if own is None:
+                return _json_response(
+                    502,
+                    "ProxyRefused",
+                    f"the emulator only answers for {METADATA_HOST} and *.{ALIBABA_DOMAIN} and never "
+                    f"forwards requests; refused {self.command} for host {host or '?'}",
+                )
+            listener = own
+        else:
+            path, _, query = target.partition("?")
+        request = self._request(path, query, body)
+        if listener.node is not None:
+            return emulator.core.metadata.handle(listener.node, request)
+        if path == PREFIX or path.startswith(PREFIX + "/"):
+            return emulator.control.handle(request)
+        if path.startswith("/latest/"):
+            return emulator.core.metadata.handle(0, request)
+        return emulator.core.openapi.handle(request)
+
+    def _request(self, path: str, query: str, body: bytes) -> Request:
+        headers: dict[str, list[str]] = {}
+        for name, value in self.headers.items():
+            headers.setdefault(name.lower(), []).append(value)
+        form: list[tuple[str, str]] = []
+        content_type = self.headers.get("Content-Type", "")
+        if body and content_type.startswith("application/x-www-form-urlencoded"):
+            form = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+        return Request(
+            method=self.command,
+            path=path,
+            target=self.path,
+            query=parse_qsl(query, keep_blank_values=True),
+            headers=headers,
+            body=body,
+            form=form,
+        )
+
+    def _write(self, response: Response) -> None:
+        if response.drop_connection:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+
+class EmulatorServer:
+    """The whole emulator in-process: `start()`, use `.endpoint` / `.metadata_urls`, `stop()`."""
+
+    access_key_id = DEFAULT_ACCESS_KEY_ID
+    access_key_secret = DEFAULT_ACCESS_KEY_SECRET
+
+    def __init__(
+        self,
+        world_path: Path | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        metadata_port: int | None = 0,
+        metadata_nodes: int = 1,
+        sts_lifetime: int | None = None,
+        metadata_http_tokens: str | None = None,
+    ) -> None:
+        """`sts_lifetime` and `metadata_http_tokens` ("required" = hardened-only IMDSv2) override the
+        world's settings and survive resets."""
+        self.core = EmulatorCore(world_path, sts_lifetime, metadata_http_tokens)
+        available = self.core.state.node_count()
+        if metadata_nodes < 0 or (metadata_port is not None and metadata_nodes > available):
+            raise ValueError(f"the world defines {available} metadata nodes; {metadata_nodes} requested")
+        self.control = ControlPlane(self.core, self._describe_listeners)
+        self.host = host
+        self._port = port
+        self._metadata_port = metadata_port
+        self._metadata_nodes = metadata_nodes if metadata_port is not None else 0
+        self._listeners: list[_Listener] = []
+        self._threads: list[threading.Thread] = []
+        self.port = 0
+        self.metadata_urls: list[str] = []
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    def start(self) -> EmulatorServer:
+        """Bind every listener (they accept connections once this returns) and serve in threads."""
+        try:
+            main = _Listener((self.host, self._port), self, None)
+            self._listeners.append(main)
+            for k in range(self._metadata_nodes):
+                port = 0 if not self._metadata_port else self._metadata_port + k
+                self._listeners.append(_Listener((self.host, port), self, k))
+        except OSError:
+            for listener in self._listeners:
+                listener.server_close()
+            self._listeners.clear()
+            raise
+        self.port = main.server_address[1]
+        self.metadata_urls = [
+            f"http://{self._url_host}:{lst.server_address[1]}" for lst in self._listeners[1:]
+        ]
+        if not self.metadata_urls:
+            self.metadata_urls = [self.url]
+        for listener in self._listeners:
+            thread = threading.Thread(
+                target=listener.serve_forever, kwargs={"poll_interval": 0.2}, name="ecs-emulator", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        for listener in self._listeners:
+            listener.shutdown()
+            listener.close_connections()
+            listener.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._listeners.clear()
+        self._threads.clear()
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- addresses -------------------------------------------------------------------------------------
+
+    @property
+    def _url_host(self) -> str:
+        return f"[{self.host}]" if ":" in self.host else self.host
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self._url_host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.endpoint}"
+
+    @property
+    def metadata_url(self) -> str:
+        return self.metadata_urls[0]
+
+    def listener_for(self, port: int) -> _Listener | None:
+        for listener in self._listeners:
+            if listener.server_address[1] == port:
+                return listener
+        return None
+
+    def _describe_listeners(self) -> dict[str, Any]:
+        return {"openapi_url": self.url, "metadata_urls": list(self.metadata_urls)}
