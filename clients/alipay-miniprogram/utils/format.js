@@ -97,7 +97,15 @@ const MESSAGES = {
   pageOf: { zh: '第 {page} / {pages} 页，共 {total} 台', en: 'Page {page} of {pages}, {total} instances' },
   found: { zh: '已找到 {id}', en: 'Found {id}' },
   language: { zh: 'English', en: '中文' },
-  languageLabel: { zh: '切换到英文', en: 'Switch to Chinese' },
+  languageLabel: { zh: 'Switch to English', en: '切换到中文' },
+  skipLink: { zh: '跳到主要内容', en: 'Skip to main content' },
+  searchHeading: { zh: '查询实例', en: 'Look up an instance' },
+  mainNav: { zh: '主导航', en: 'Main' },
+  pager: { zh: '分页', en: 'Pages' },
+  defaultRegion: { zh: '默认地域', en: 'Default region' },
+  openDetail: { zh: '打开 {id} 的详情', en: 'Open details of {id}' },
+  lookupFailed: { zh: '查询失败', en: 'Lookup failed' },
+  loadFailed: { zh: '加载失败', en: 'Loading failed' },
 };
 
 /**
