@@ -24,7 +24,6 @@ def make_stack(profile: str, run_dir: Path) -> LocalStack:
             port=0,
             profile=profile,
             run_dir=run_dir,
-            real_cloud=True,
             wsgi="tests.stack.standin_app:application",
             pythonpath=(str(REPO),),
         )

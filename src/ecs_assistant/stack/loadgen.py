@@ -135,7 +135,8 @@ class LoadGenerator:
                 bucket.append(
                     Sample(began - self._t0, time.monotonic() - began, None, type(exc).__name__, None)
                 )
-                connection.close()
+                if connection is not None:
+                    connection.close()
                 connection = None
         if connection is not None:
             connection.close()

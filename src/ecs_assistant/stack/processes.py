@@ -60,15 +60,22 @@ class ManagedProcess:
         return self._popen.poll() if self._popen is not None else None
 
     def last_log_line(self) -> str:
-        """The last non-empty line of the log (for one-line start failure messages)."""
+        """The most telling line of the log for a one-line start failure message.
+
+        The last line naming an error (e.g. a traceback's "ModuleNotFoundError: ..." or nginx's
+        "[emerg] ...") beats the last line, which is often a shutdown message.
+        """
         try:
-            lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+            lines = [
+                ln.strip() for ln in self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+            ]
         except OSError:
             return ""
+        lines = [ln for ln in lines if ln]
         for line in reversed(lines):
-            if line.strip():
-                return line.strip()
-        return ""
+            if "Error" in line or "[emerg]" in line or "[ALERT]" in line:
+                return line
+        return lines[-1] if lines else ""
 
     def kill(self) -> None:
         """SIGKILL the whole process group (master and workers at once) and reap the master."""

@@ -215,6 +215,8 @@ class LocalStack:
 
     def stop(self) -> None:
         """Stop every process this stack started (balancer first, emulator last); idempotent."""
+        if self._lock is None:
+            return  # never started (or already stopped): the run directory may belong to another stack
         if self.haproxy is not None:
             self.haproxy.stop(signal.SIGTERM, timeout=5)
         for node in self.nodes:
