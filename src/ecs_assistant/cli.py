@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "doctor": "ecs_assistant.service_commands:doctor",
     "settings": "ecs_assistant.service_commands:show_settings",
     "stack": "ecs_assistant.stack.cli:stack",
+    "deploy": "ecs_assistant.deploy_commands:deploy",
 }
 
 
