@@ -125,6 +125,7 @@ def _serve(local: LocalStack, server: control.ControlServer) -> None:
             server.close()
             local.stop()
             request.reply.put({"ok": True, "result": None})
+            request.sent.wait(timeout=5)
             return
         action = actions.get(request.command)
         if action is None:

@@ -27,6 +27,8 @@ class ControlRequest:
     command: str
     args: dict[str, Any]
     reply: queue.Queue[dict[str, Any]] = field(default_factory=lambda: queue.Queue(maxsize=1))
+    # Set once the answer has been written back, so that `up` does not exit before `down` hears it.
+    sent: threading.Event = field(default_factory=threading.Event)
 
 
 class ControlServer:
@@ -78,7 +80,10 @@ class ControlServer:
         request = ControlRequest(command=str(message.get("command")), args=dict(message.get("args") or {}))
         self.requests.put(request)
         answer = request.reply.get()
-        connection.sendall(json.dumps(answer).encode() + b"\n")
+        try:
+            connection.sendall(json.dumps(answer).encode() + b"\n")
+        finally:
+            request.sent.set()
 
 
 def send(run_dir: Path, command: str, timeout: float = 120.0, **args: Any) -> Any:

@@ -1,0 +1,149 @@
+"""`ecs-assistant stack` as a user runs it: up in the foreground, then down / Ctrl-C from elsewhere."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ecs_assistant.stack import binaries, control
+from ecs_assistant.stack.errors import StackError
+from ecs_assistant.stack.ports import port_is_listening
+from ecs_assistant.stack.processes import group_alive
+from ecs_assistant.stack.runner import STATE_FILE, LocalStack
+from tests.stack.conftest import REPO, STANDIN
+
+CLI = [str(Path(sys.executable).parent / "ecs-assistant"), "stack"]
+STANDIN_ARGS = ["--wsgi", "tests.stack.standin_app:application", "--pythonpath", str(REPO)] if STANDIN else []
+
+
+def _cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, timeout=timeout, check=False, cwd=REPO
+    )
+
+
+def _wait_ready(run_dir: Path, up: subprocess.Popen[str], timeout: float = 90) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert up.poll() is None, up.communicate()[0]
+        try:
+            return dict(control.send(run_dir, "status", timeout=10))
+        except StackError:
+            time.sleep(0.2)
+    raise AssertionError("stack up did not become ready")
+
+
+def _ports_of(status: dict[str, object], run_dir: Path) -> list[int]:
+    urls = [str(status["url"]), str(status["stats_url"])]
+    urls += [str(n["url"]) for n in status["nodes"]]  # type: ignore[attr-defined]
+    if status.get("emulator_url"):
+        urls.append(str(status["emulator_url"]))
+    ports = [int(url.rstrip("/").rsplit(":", 1)[1]) for url in urls]
+    # The peer-fallback listeners and the metadata listeners, from the rendered configs.
+    for conf in run_dir.glob("node*/nginx-node.conf"):
+        ports += [int(p) for p in __import__("re").findall(r"listen 127\.0\.0\.1:(\d+)", conf.read_text())]
+    return sorted(set(ports))
+
+
+@pytest.fixture
+def up_process(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
+    run_dir = tmp_path / "run"
+    up = subprocess.Popen(
+        [*CLI, "up", "--nodes", "2", "--port", "0", "--run-dir", str(run_dir), *STANDIN_ARGS],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=REPO,
+    )
+    try:
+        yield up, run_dir
+    finally:
+        if up.poll() is None:
+            up.send_signal(signal.SIGINT)
+            up.wait(timeout=60)
+
+
+def _assert_all_gone(state: dict[str, object], ports: list[int]) -> None:
+    groups = state["process_groups"]
+    assert isinstance(groups, dict)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(group_alive(int(p)) for p in groups.values()):
+        time.sleep(0.1)
+    assert [name for name, pgid in groups.items() if group_alive(int(pgid))] == []
+    assert [port for port in ports if port_is_listening(port)] == []
+
+
+@pytest.mark.stack
+def test_up_then_down_leaves_no_process_and_no_listening_port(
+    up_process: tuple[subprocess.Popen[str], Path],
+) -> None:
+    up, run_dir = up_process
+    status = _wait_ready(run_dir, up)
+    state = json.loads((run_dir / STATE_FILE).read_text())
+    ports = _ports_of(status, run_dir)
+    assert len(state["process_groups"]) == 6  # HAProxy, emulator, 2 x (nginx, uWSGI)
+    assert all(port_is_listening(port) for port in ports)
+
+    # A second `up` from the same run directory is refused with one line, and harms nothing.
+    second = _cli("up", "--port", "0", "--run-dir", str(run_dir), *STANDIN_ARGS)
+    assert second.returncode != 0
+    assert "already running" in second.stderr and len(second.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in second.stderr
+
+    down = _cli("down", "--run-dir", str(run_dir))
+    assert down.returncode == 0, down.stderr
+    assert up.wait(timeout=30) == 0
+    output = up.stdout.read() if up.stdout else ""
+    assert "ready" in output and "/api/v1/instances/i-" in output
+    _assert_all_gone(state, ports)
+    again = _cli("down", "--run-dir", str(run_dir))
+    assert again.returncode != 0 and "no stack is running" in again.stderr
+
+
+@pytest.mark.stack
+def test_ctrl_c_on_up_stops_everything(up_process: tuple[subprocess.Popen[str], Path]) -> None:
+    up, run_dir = up_process
+    status = _wait_ready(run_dir, up)
+    state = json.loads((run_dir / STATE_FILE).read_text())
+    ports = _ports_of(status, run_dir)
+    up.send_signal(signal.SIGINT)
+    assert up.wait(timeout=60) == 0
+    _assert_all_gone(state, ports)
+
+
+def test_port_in_use_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = _cli("up", "--port", str(port), "--run-dir", str(tmp_path / "run"))
+    assert result.returncode == 1
+    assert f"port {port} (balancer) is already in use" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_missing_binary_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(binaries, "_SYSTEM_DIRS", ())
+    with pytest.raises(StackError, match=r"nginx is not installed .*apt-get install -y nginx"):
+        LocalStack(nodes=1, run_dir=tmp_path / "run").start()
+
+
+def test_commands_without_a_running_stack_say_so(tmp_path: Path) -> None:
+    for command in (["down"], ["status"], ["kill-node", "1"]):
+        result = _cli(*command, "--run-dir", str(tmp_path))
+        assert result.returncode == 1
+        assert "no stack is running" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_node_count_out_of_range_is_refused(tmp_path: Path) -> None:
+    result = _cli("up", "--nodes", "9", "--run-dir", str(tmp_path))
+    assert result.returncode == 2 and "--nodes" in result.stderr
