@@ -16,6 +16,7 @@ import contextlib
 import ipaddress
 import json
 import socket
+import sys
 import threading
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ecs_assistant.emulator.control import PREFIX, ControlPlane
+from ecs_assistant.emulator.control_client import ControlClient
 from ecs_assistant.emulator.core import EmulatorCore
 from ecs_assistant.emulator.http_types import Request, Response
 
@@ -68,6 +70,12 @@ class _Listener(ThreadingHTTPServer):
         with self._conn_lock:
             self._connections.discard(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients that hang up mid-answer (timeouts, dropped-connection faults) are normal here."""
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
 
     def close_connections(self) -> None:
         with self._conn_lock:
@@ -154,7 +162,7 @@ class _Handler(BaseHTTPRequestHandler):
         if listener.node is not None:
             return emulator.core.metadata.handle(listener.node, request)
         if path == PREFIX or path.startswith(PREFIX + "/"):
-            return emulator.control.handle(request)
+            return emulator.control_plane.handle(request)
         if path.startswith("/latest/"):
             return emulator.core.metadata.handle(0, request)
         return emulator.core.openapi.handle(request)
@@ -222,7 +230,8 @@ class EmulatorServer:
         available = self.core.state.node_count()
         if metadata_nodes < 0 or (metadata_port is not None and metadata_nodes > available):
             raise ValueError(f"the world defines {available} metadata nodes; {metadata_nodes} requested")
-        self.control = ControlPlane(self.core, self._describe_listeners)
+        self.control_plane = ControlPlane(self.core, self._describe_listeners)
+        self._control_client: ControlClient | None = None
         self.host = host
         self._port = port
         self._metadata_port = metadata_port
@@ -261,7 +270,19 @@ class EmulatorServer:
             self._threads.append(thread)
         return self
 
+    @property
+    def control(self) -> ControlClient:
+        """A control-plane client for this server (available after `start()`)."""
+        if self._control_client is None:
+            if not self.port:
+                raise RuntimeError("the emulator is not started")
+            self._control_client = ControlClient(self.url)
+        return self._control_client
+
     def stop(self) -> None:
+        if self._control_client is not None:
+            self._control_client.close()
+            self._control_client = None
         for listener in self._listeners:
             listener.shutdown()
             listener.close_connections()
