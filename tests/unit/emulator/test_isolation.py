@@ -43,7 +43,8 @@ def test_no_source_file_imports_other_ecs_assistant_packages() -> None:
 
 def test_importing_the_emulator_loads_no_other_ecs_assistant_module() -> None:
     code = (
-        "import sys, ecs_assistant.emulator.server, ecs_assistant.emulator.cli, ecs_assistant.emulator.control_client;"
+        "import sys, ecs_assistant.emulator.server, ecs_assistant.emulator.cli;"
+        "import ecs_assistant.emulator.control_client, ecs_assistant.emulator.signed_client;"
         "print(sorted(m for m in sys.modules if m.startswith('ecs_assistant') "
         "and not m.startswith('ecs_assistant.emulator') and m != 'ecs_assistant'))"
     )
