@@ -26,7 +26,7 @@ const state = {
   searchSeq: 0,
   regions: /** @type {{regionId: string, localName: string}[]} */ ([]),
   regionsLoaded: false,
-  list: /** @type {null | {data?: any, error?: any, query: {regionId: string, status: string, page: number}}} */ (null),
+  list: /** @type {null | {data?: any, error?: any, query: {regionId: string, status: string, page: number, pageSize: number}}} */ (null),
   listSeq: 0,
   detail: /** @type {null | {id: string, data?: any, error?: any}} */ (null),
   detailSeq: 0,
@@ -284,13 +284,17 @@ async function showList(params) {
     regionId: params.get('regionId') || (state.regions[0] ? state.regions[0].regionId : ''),
     status: F.STATUSES.includes(params.get('status')) ? /** @type {string} */ (params.get('status')) : '',
     page: Math.max(1, Number.parseInt(params.get('page') || '1', 10) || 1),
+    // Optional #/list?pageSize=N (5..100) for people who want longer pages on a desktop.
+    pageSize: Math.min(100, Math.max(5, Number.parseInt(params.get('pageSize') || '', 10) || PAGE_SIZE)),
   };
   /** @type {HTMLSelectElement} */ ($('filter-region')).value = query.regionId;
   /** @type {HTMLSelectElement} */ ($('filter-status')).value = query.status;
   const seq = ++state.listSeq;
   $('list-summary').textContent = t('loadingList');
   $('list-items').setAttribute('aria-busy', 'true');
-  const res = await apiGet(F.listPath({ regionId: query.regionId, status: query.status, pageNumber: query.page, pageSize: PAGE_SIZE }));
+  const res = await apiGet(
+    F.listPath({ regionId: query.regionId, status: query.status, pageNumber: query.page, pageSize: query.pageSize }),
+  );
   if (seq !== state.listSeq) return;
   $('list-items').removeAttribute('aria-busy');
   state.list = res.ok ? { data: res.data, query } : { error: res.error, query };
@@ -311,7 +315,7 @@ function renderList() {
   }
   const docs = Array.isArray(l.data.instances) ? l.data.instances : [];
   const total = Number(l.data.totalCount) || 0;
-  const pages = F.pageCount(total, PAGE_SIZE);
+  const pages = F.pageCount(total, l.query.pageSize);
   for (const doc of docs) {
     const item = F.instanceListItem(doc, state.lang);
     const href = `#/instance/${encodeURIComponent(item.id)}${F.queryString({ regionId: item.regionId })}`;
@@ -330,7 +334,7 @@ function renderList() {
     );
   }
   $('list-summary').textContent = docs.length ? t('pageOf', { page: l.query.page, pages, total }) : t('emptyList');
-  if (total > PAGE_SIZE) {
+  if (total > l.query.pageSize) {
     $('pager').hidden = false;
     $('page-info').textContent = `${l.query.page} / ${pages}`;
     /** @type {HTMLButtonElement} */ ($('prev-page')).disabled = l.query.page <= 1;
@@ -338,11 +342,17 @@ function renderList() {
   }
 }
 
-/** @param {Partial<{regionId: string, status: string, page: number}>} change */
+/**
+ * Navigate the list. Filters are read from the controls themselves, not from the last loaded list, so two
+ * quick changes (status, then region) combine even while the first answer is still on its way.
+ * @param {{page: number}} change
+ */
 function goList(change) {
-  const q = { ...(state.list ? state.list.query : { regionId: '', status: '', page: 1 }), ...change };
+  const regionId = /** @type {HTMLSelectElement} */ ($('filter-region')).value;
+  const status = /** @type {HTMLSelectElement} */ ($('filter-status')).value;
   state.userNavigated = true;
-  location.hash = `#/list${F.queryString({ regionId: q.regionId, status: q.status, page: q.page > 1 ? q.page : '' })}`;
+  const pageSize = state.list && state.list.query.pageSize !== PAGE_SIZE ? state.list.query.pageSize : '';
+  location.hash = `#/list${F.queryString({ regionId, status, page: change.page > 1 ? change.page : '', pageSize })}`;
 }
 
 // ----------------------------------------------------------------------------------------------- detail
@@ -424,8 +434,9 @@ function setCurrent(node, value) {
 }
 
 function goListHref() {
-  const q = state.list ? state.list.query : { regionId: '', status: '', page: 1 };
-  return `#/list${F.queryString({ regionId: q.regionId, status: q.status, page: q.page > 1 ? q.page : '' })}`;
+  const q = state.list ? state.list.query : { regionId: '', status: '', page: 1, pageSize: PAGE_SIZE };
+  const pageSize = q.pageSize !== PAGE_SIZE ? q.pageSize : '';
+  return `#/list${F.queryString({ regionId: q.regionId, status: q.status, page: q.page > 1 ? q.page : '', pageSize })}`;
 }
 
 // ------------------------------------------------------------------------------------------------ wiring
@@ -449,8 +460,8 @@ function wire() {
     renderRecent();
     $('instance-id').focus();
   });
-  $('filter-region').addEventListener('change', (e) => goList({ regionId: /** @type {HTMLSelectElement} */ (e.target).value, page: 1 }));
-  $('filter-status').addEventListener('change', (e) => goList({ status: /** @type {HTMLSelectElement} */ (e.target).value, page: 1 }));
+  $('filter-region').addEventListener('change', () => goList({ page: 1 }));
+  $('filter-status').addEventListener('change', () => goList({ page: 1 }));
   $('list-filters').addEventListener('submit', (e) => e.preventDefault());
   $('prev-page').addEventListener('click', () => goList({ page: Math.max(1, (state.list ? state.list.query.page : 1) - 1) }));
   $('next-page').addEventListener('click', () => goList({ page: (state.list ? state.list.query.page : 1) + 1 }));
