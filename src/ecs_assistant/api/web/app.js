@@ -50,7 +50,7 @@ const t = (key, vars) => F.t(key, state.lang, vars);
 /**
  * Build an element: el('div', {class: 'x', text: 'hi'}, child1, child2).
  * @param {string} tag
- * @param {Record<string, any>} [attrs]
+ * @param {Record<string, any> | null} [attrs]
  * @param {...(Node|string|null|undefined)} children
  */
 function el(tag, attrs, ...children) {
