@@ -121,6 +121,13 @@ class MetadataClient:
             self._token_valid_until = self._clock() + TOKEN_TTL_SECONDS - 60
             return self._token
 
+    def probe_token(self, ttl: int = 60) -> tuple[int, bool]:
+        """One uncached token request, for doctor: (HTTP status, token issued). Raises requests errors."""
+        response = self._http().put(
+            self.base_url + TOKEN_PATH, headers={TOKEN_TTL_HEADER: str(ttl)}, timeout=self.timeout
+        )
+        return response.status_code, response.status_code == 200 and bool(response.text.strip())
+
     def forget_token(self) -> None:
         with self._lock:
             self._token = None
