@@ -39,10 +39,20 @@ class DrillResult:
         up = self.first_time(node, lambda s: s == "UP", down if down is not None else float("inf"))
         return down, up
 
+    def transitions(self) -> list[str]:
+        """Every change of HAProxy's view, e.g. "+4.02 s node1 UP->DOWN"."""
+        changes, last = [], {}
+        for t, states in self.states:
+            for node, state in sorted(states.items()):
+                if last.get(node) not in (None, state):
+                    changes.append(f"{t:.2f}s {node} {last[node]}->{state}")
+                last[node] = state
+        return changes
+
     def describe(self) -> str:
         down, up = self.seen_down_then_up()
         marks = f"node1 DOWN at +{(down or 0) - self.disrupted_at:.2f} s, UP again at {up or 0:.1f} s"
-        return f"[{self.name}] {self.report.summary()}; {marks}"
+        return f"[{self.name}] {self.report.summary()}; {marks}; transitions: {'; '.join(self.transitions())}"
 
 
 def run_drill(

@@ -7,6 +7,7 @@ restarts it, and checks what the clients saw. Numbers are printed (run with -s t
 from __future__ import annotations
 
 import pytest
+import requests
 
 from ecs_assistant.stack.runner import LocalStack
 from tests.stack.conftest import lookup_paths
@@ -101,3 +102,23 @@ def test_clb_whole_node_kill_failures_stay_inside_the_detection_window(clb_stack
     late = [s for s in result.report.failed if not result.disrupted_at - 0.5 <= s.start <= down + 0.5]
     assert late == [], f"failures outside the detection window: {late[:5]}"
     print(f"CLB-like profile, whole-node kill: {len(result.report.failed)} failed requests")
+
+
+def test_dead_uwsgi_fails_the_health_path_but_api_requests_fall_back_to_the_peer(
+    clb_stack: LocalStack,
+) -> None:
+    """The nginx peer fallback serves GET/HEAD from node 2, never the health check (or node 1 would
+    look healthy with a dead app)."""
+    node1 = clb_stack.node(1)
+    path = lookup_paths(clb_stack, 1)[0]
+    clb_stack.kill_uwsgi(1)
+    try:
+        for health in ("/", "/healthz"):
+            assert requests.head(node1.url + health, timeout=5).status_code == 502
+        reply = requests.get(node1.url + path, timeout=10)
+        assert reply.status_code == 200
+        assert reply.headers["X-Served-By"] == "node2"
+        # Non-idempotent requests are not replayed on the peer.
+        assert requests.post(node1.url + path, timeout=10).status_code == 503
+    finally:
+        clb_stack.start_node(1)

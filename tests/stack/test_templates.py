@@ -102,7 +102,7 @@ def test_haproxy_fast_profile_retries_idempotent_requests_on_another_node(tmp_pa
         "retry-on all-retryable-errors",
         "http-request disable-l7-retry if !METH_GET",
         "option httpchk HEAD /",
-        "default-server inter 1s fastinter 250ms downinter 1s fall 2 rise 2",
+        "default-server inter 1s fastinter 250ms downinter 1s fall 3 rise 2",
     ):
         assert line in config
 
