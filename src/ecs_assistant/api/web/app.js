@@ -154,6 +154,17 @@ function fieldList(fields) {
   return dl;
 }
 
+/**
+ * Put text in a polite live region. Progress ("loading…") is shown; a completion notice only repeats what
+ * the card already shows, so it is for screen readers alone.
+ * @param {string} id @param {string} text @param {boolean} visible
+ */
+function announce(id, text, visible) {
+  const node = $(id);
+  node.textContent = text;
+  node.classList.toggle('visually-hidden', !visible);
+}
+
 /** Show an error in a live region ('' clears it). @param {string} id @param {string} title @param {string} message */
 function showError(id, title, message) {
   const box = $(id);
@@ -208,7 +219,7 @@ async function runSearch(raw) {
   }
   input.value = checked.id;
   input.removeAttribute('aria-invalid');
-  $('search-status').textContent = t('loading');
+  announce('search-status', t('loading'), true);
   $('search-button').setAttribute('aria-busy', 'true');
   $('search-form').classList.add('busy');
   const res = await apiGet(F.serverInfoPath(checked.id));
@@ -242,7 +253,7 @@ function renderSearch() {
     el('a', { class: 'button detail-link', href: `#/instance/${encodeURIComponent(view.id)}`, text: t('viewDetail') }),
   );
   card.hidden = false;
-  $('search-status').textContent = t('found', { id: view.id });
+  announce('search-status', t('found', { id: view.id }), false);
 }
 
 // ------------------------------------------------------------------------------------------------- list
@@ -369,7 +380,7 @@ async function showDetail(id, regionId) {
     renderDetail();
     return;
   }
-  $('detail-status').textContent = t('loadingList');
+  announce('detail-status', t('loadingList'), true);
   const res = await apiGet(F.instancePath(checked.id, regionId));
   if (seq !== state.detailSeq) return;
   state.detail = res.ok ? { id: checked.id, data: res.data } : { id: checked.id, error: res.error };
@@ -394,7 +405,7 @@ function renderDetail() {
   heading.textContent = view.name !== '-' ? view.name : view.id;
   card.append(el('header', { class: 'card-head' }, el('span', { class: 'card-id', text: view.id }), badge(view)), fieldList(view.fields));
   card.hidden = false;
-  $('detail-status').textContent = `${t('detailTitle')}: ${view.id}`;
+  announce('detail-status', `${t('detailTitle')}: ${view.id}`, false);
 }
 
 // ---------------------------------------------------------------------------------------------- routing
