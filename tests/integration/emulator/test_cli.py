@@ -20,7 +20,8 @@ def test_bad_world_file_exits_nonzero_naming_file_path_and_problem(tmp_path: Pat
     world.write_text(
         "regions: [{id: cn-hangzhou}]\n"
         "instances:\n"
-        "  - {id: i-bp1aaaaaaaaaaaaaaaaa, name: x, region: cn-hangzhou, zone: cn-hangzhou-k, status: Runing,\n"
+        "  - {id: i-bp1aaaaaaaaaaaaaaaaa, name: x, region: cn-hangzhou, zone: cn-hangzhou-k,\n"
+        "     status: Runing,\n"
         "     type: ecs.g7.large, cpu: 2, memory: 8192, os_name: L, os_type: linux, network: classic,\n"
         "     private_ip: 10.0.0.1, created: 2024-01-01T00:00Z}\n",
         encoding="utf-8",
