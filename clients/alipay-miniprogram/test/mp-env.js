@@ -29,7 +29,45 @@ function clone(value) {
  */
 
 /**
- * @param {{envVersion?: string, storage?: Record<string, unknown>}} [settings]
+ * Answer a my.request for real over HTTP (the "live" mode used against the local stack). Loopback only:
+ * anything else is refused, so a live test can never leave the machine.
+ * @param {any} o my.request options
+ * @param {(o: any, result: any) => void} onSuccess
+ * @param {(o: any, err: any) => void} onFail
+ */
+function liveRequest(o, onSuccess, onFail) {
+  const url = new URL(o.url);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
+    onFail(o, { error: 11, errorMessage: `live mode refuses non-loopback host ${url.hostname}` });
+    return;
+  }
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), o.timeout || 30000);
+  fetch(url, { method: o.method || 'GET', headers: o.headers || {}, signal: controller.signal })
+    .then(async (res) => {
+      const raw = await res.text();
+      /** @type {Record<string, string>} */
+      const headers = {};
+      res.headers.forEach((v, k) => {
+        headers[k] = v;
+      });
+      let data = /** @type {unknown} */ (raw);
+      if ((o.dataType || 'json') === 'json') {
+        try {
+          data = JSON.parse(raw);
+        } catch (e) {
+          onFail(o, { error: 14, errorMessage: 'JSON parse data error' });
+          return;
+        }
+      }
+      onSuccess(o, { data, status: res.status, statusCode: res.status, headers, header: headers });
+    })
+    .catch((e) => onFail(o, { error: e && e.name === 'AbortError' ? 13 : 12, errorMessage: String(e) }))
+    .finally(() => clearTimeout(timer));
+}
+
+/**
+ * @param {{envVersion?: string, storage?: Record<string, unknown>, liveApiBase?: string}} [settings]
  */
 function createEnv(settings) {
   const opts = settings || {};
@@ -95,6 +133,10 @@ function createEnv(settings) {
       /** @type {SentRequest} */
       const req = { url: o.url, method: o.method || 'GET', dataType: o.dataType || 'json', headers, options: o };
       requests.push(req);
+      if (opts.liveApiBase) {
+        liveRequest(o, succeed, failWith);
+        return { abort() {} };
+      }
       req.respond = (/** @type {Reply} */ reply) => deliver(o, req, reply);
       const reply = queue.length ? queue.shift() : server(req);
       if (!reply) throw new Error('no reply scripted for ' + o.url);
@@ -170,6 +212,7 @@ function createEnv(settings) {
   freshRequire('app.js');
   if (!appOptions) throw new Error('app.js did not call App()');
   if (appOptions.onLaunch) appOptions.onLaunch.call(appOptions, {});
+  if (opts.liveApiBase) appOptions.globalData.apiBase = opts.liveApiBase;
 
   return {
     my,
