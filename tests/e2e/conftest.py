@@ -12,6 +12,7 @@ to 127.0.0.1; `browser_page` fails the test if that record is not empty.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -75,8 +76,13 @@ def _in_process_stack() -> Iterator[WebStack]:
 
 @pytest.fixture(scope="session")
 def web_stack() -> Iterator[WebStack]:
-    """The real local stack if it starts; otherwise emulator + app in-process (reason printed)."""
+    """The real local stack if it starts; otherwise emulator + app in-process (reason printed).
+
+    ECS_ASSISTANT_E2E_STACK=in-process skips the attempt (quick local iteration on the page).
+    """
     try:
+        if os.environ.get("ECS_ASSISTANT_E2E_STACK") == "in-process":
+            raise RuntimeError("ECS_ASSISTANT_E2E_STACK=in-process")
         cm = _local_stack()
         stack = cm.__enter__()
     except Exception as exc:  # the stack's binaries or config are unavailable here: say so, fall back
