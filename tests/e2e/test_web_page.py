@@ -88,6 +88,15 @@ def test_search_shows_the_instance_fields(stack: WebStack, browser_page: Any) ->
     page.locator("#recent-list button", has_text=second).click()
     page.wait_for_function("id => document.querySelector('#result-id')?.textContent === id", arg=second)
 
+    # The card's detail link opens the full document; "back" returns to the search, not the list.
+    page.click("#search-result .detail-link")
+    page.locator("#detail-card").wait_for(state="visible")
+    assert _field(page, "#detail-card", "instanceId") == second
+    assert page.locator("#detail-back").get_attribute("href") == "#/search"
+    page.click("#detail-back")
+    page.locator("#view-search").wait_for(state="visible")
+    assert page.evaluate("document.activeElement.id") == "instance-id"
+
 
 def test_unknown_and_malformed_ids_show_the_error_not_a_card(stack: WebStack, browser_page: Any) -> None:
     page = browser_page

@@ -32,6 +32,8 @@ const state = {
   detailSeq: 0,
   /** Whether the next route change came from the person (move focus) or from page load (leave it). */
   userNavigated: false,
+  /** The view shown before the current one ('' at page load). */
+  lastView: '',
 };
 
 // ---------------------------------------------------------------------------------------------- utilities
@@ -211,6 +213,7 @@ async function runSearch(raw) {
   const checked = F.checkInstanceId(raw, state.lang);
   const seq = ++state.searchSeq;
   if (!checked.ok) {
+    setSearchBusy(false); // also drops the look of an older search still in flight: its answer is ignored
     state.search = { id: checked.id, error: { code: 'InvalidInstanceId', message: checked.message, local: true } };
     renderSearch();
     input.setAttribute('aria-invalid', 'true');
@@ -220,16 +223,21 @@ async function runSearch(raw) {
   input.value = checked.id;
   input.removeAttribute('aria-invalid');
   announce('search-status', t('loading'), true);
-  $('search-button').setAttribute('aria-busy', 'true');
-  $('search-form').classList.add('busy');
+  setSearchBusy(true);
   const res = await apiGet(F.serverInfoPath(checked.id));
   if (seq !== state.searchSeq) return; // a newer search started: its answer wins
-  $('search-button').removeAttribute('aria-busy');
-  $('search-form').classList.remove('busy');
+  setSearchBusy(false);
   state.search = res.ok ? { id: checked.id, data: res.data } : { id: checked.id, error: res.error };
   if (res.ok) writeRecent(F.addRecentId(readRecent(), checked.id, RECENT_MAX));
   renderRecent();
   renderSearch();
+}
+
+/** @param {boolean} busy */
+function setSearchBusy(busy) {
+  if (busy) $('search-button').setAttribute('aria-busy', 'true');
+  else $('search-button').removeAttribute('aria-busy');
+  $('search-form').classList.toggle('busy', busy);
 }
 
 function renderSearch() {
@@ -373,6 +381,7 @@ async function showDetail(id, regionId) {
   const checked = F.checkInstanceId(id, state.lang);
   const seq = ++state.detailSeq;
   state.detail = null;
+  $('detail-heading').textContent = id || t('detailTitle'); // not the previous instance's name while loading
   $('detail-card').hidden = true;
   showError('detail-error', '', '');
   if (!checked.ok) {
@@ -425,12 +434,17 @@ function route() {
 
   const moveFocus = state.userNavigated;
   state.userNavigated = false;
+  const cameFrom = state.lastView;
+  state.lastView = view;
   if (view === 'list') {
     showList(params);
     if (moveFocus) $('list-heading').focus();
   } else if (view === 'detail') {
     const id = decodeURIComponent(pathPart.slice('/instance/'.length));
-    $('detail-back').setAttribute('href', state.list ? goListHref() : '#/list');
+    // Back goes where the person came from: the search card or the (filtered) list.
+    if (cameFrom !== 'detail') {
+      $('detail-back').setAttribute('href', cameFrom === 'search' ? '#/search' : goListHref());
+    }
     showDetail(id, params.get('regionId') || '');
     if (moveFocus) $('detail-heading').focus();
   } else if (moveFocus) {
