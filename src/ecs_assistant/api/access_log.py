@@ -12,7 +12,9 @@ import sys
 import time
 from typing import Any
 
-ACCESS_LOGGER = "ecs_assistant.access"
+ACCESS_LOGGER = "ecs_assistant.api.access"
+#: The loggers this service configures; other packages (emulator, stack) keep their own logging.
+SERVICE_LOGGERS = ("ecs_assistant.api", "ecs_assistant.cloud")
 _SECRET_PARAMS = ("apikey", "api_key", "key", "token", "signature", "securitytoken", "accesskeysecret")
 
 
@@ -50,7 +52,7 @@ def redact_query(query: str) -> str:
 
 def configure_logging(level: str, access_log: bool) -> None:
     """Install the JSON handler once per process (idempotent, so several apps in tests do not duplicate)."""
-    for name in ("ecs_assistant", ACCESS_LOGGER):
+    for name in (*SERVICE_LOGGERS, ACCESS_LOGGER):
         logger = logging.getLogger(name)
         if not any(getattr(handler, "_ecs_assistant", False) for handler in logger.handlers):
             handler = logging.StreamHandler(sys.stderr)
@@ -58,5 +60,6 @@ def configure_logging(level: str, access_log: bool) -> None:
             handler._ecs_assistant = True  # type: ignore[attr-defined]
             logger.addHandler(handler)
         logger.propagate = False
-    logging.getLogger("ecs_assistant").setLevel(level)
+    for name in SERVICE_LOGGERS:
+        logging.getLogger(name).setLevel(level)
     logging.getLogger(ACCESS_LOGGER).setLevel(logging.INFO if access_log else logging.CRITICAL + 1)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import logging
 import os
 import threading
 import time
@@ -38,6 +39,8 @@ from alibabacloud_credentials.provider.refreshable import Credentials as Library
 from ecs_assistant.cloud.errors import CredentialsUnavailable
 from ecs_assistant.cloud.telemetry import NullTelemetry, Telemetry
 from ecs_assistant.settings import Settings
+
+log = logging.getLogger(__name__)
 
 TOKEN_PATH = "/latest/api/token"  # noqa: S105 - a URL path, not a secret
 TOKEN_TTL_HEADER = "X-aliyun-ecs-metadata-token-ttl-seconds"  # noqa: S105
@@ -259,6 +262,7 @@ class RamRoleCredentialsProvider(ICredentialsProvider):  # type: ignore[misc]
             except CredentialsUnavailable as exc:
                 self.telemetry.credential_refresh("error")
                 self.last_error = exc.message
+                log.warning("credentials refresh failed", extra={"fields": {"reason": exc.message}})
                 self._failures += 1
                 if held is not None and now < held.usable_until():
                     self._next_refresh = min(

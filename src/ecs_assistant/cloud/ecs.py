@@ -19,6 +19,7 @@ permission, and the lookup says so.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import threading
 import time
@@ -60,6 +61,8 @@ from ecs_assistant.instances import (
 from ecs_assistant.settings import Settings
 
 CacheHeader = Literal["HIT", "MISS", "STALE"]
+
+log = logging.getLogger(__name__)
 
 MAX_IDS_PER_CALL = 100
 USER_AGENT = "ecs-assistant/0.1"
@@ -548,6 +551,11 @@ class InstanceDirectory:
                         raise answer from None
                 error = translate(exc)
                 self._record(action, error.code, started)
+                log.warning(
+                    "upstream call failed",
+                    extra={"fields": {"action": action, "region": region_id, "attempt": attempt,
+                                      "code": error.code, "upstreamCode": error.upstream_code}},
+                )  # fmt: skip
                 if not is_retryable(error) or attempt >= self.settings.max_attempts:
                     raise error from None
                 delay = self._backoff(attempt, error)

@@ -294,7 +294,7 @@ def test_access_log_is_json_with_request_id_and_no_secrets(
             records.append(record)
 
     handler = Collect()
-    logger = logging.getLogger("ecs_assistant.access")
+    logger = logging.getLogger("ecs_assistant.api.access")
     logger.addHandler(handler)
     try:
         app.test_client().get(
