@@ -405,6 +405,8 @@ class InstanceDirectory:
                 for key in mine:
                     self._flight.fail(key, error)
                     errors[keys[key]] = error
+                if not isinstance(exc, Exception):
+                    raise  # KeyboardInterrupt, SystemExit (uWSGI reload): waiters are released above
             else:
                 for key in mine:
                     instance_id = keys[key]
