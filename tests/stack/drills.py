@@ -105,3 +105,16 @@ def _sleep_until(load: LoadGenerator, at: float) -> None:
     remaining = at - load.elapsed()
     if remaining > 0:
         time.sleep(remaining)
+
+
+def assert_node1_out_and_back(result: DrillResult) -> None:
+    down, up = result.seen_down_then_up("node1")
+    assert down is not None, f"HAProxy never marked node1 down: {result.describe()}"
+    assert up is not None, f"node1 never came back UP: {result.describe()}"
+
+
+def assert_node2_carried_the_load(result: DrillResult) -> None:
+    # Between the disruption and the restart node 1's app is gone: every answer must come from node 2.
+    served = result.report.served_by(result.disrupt_done_at + 0.1, result.restored_at)
+    assert set(served) == {"node2"}, served
+    assert served["node2"] > 100, served

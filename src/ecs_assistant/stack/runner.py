@@ -115,6 +115,8 @@ class LocalStack:
         pythonpath: tuple[str, ...] = (),
         env: dict[str, str] | None = None,
         static_probe: bool = True,
+        processes: int | None = None,
+        threads: int | None = None,
     ) -> None:
         if not 1 <= nodes <= MAX_NODES:
             raise StackError(f"--nodes must be between 1 and {MAX_NODES}, got {nodes}")
@@ -131,6 +133,8 @@ class LocalStack:
         self.pythonpath = pythonpath
         self.extra_env = dict(env or {})
         self.static_probe = static_probe
+        self.processes = processes
+        self.threads = threads
         self._own_run_dir = run_dir is None
         self.run_dir = (run_dir or Path(tempfile.mkdtemp(prefix="ecs-assistant-stack-"))).resolve()
         self.ports: StackPorts | None = None
@@ -383,12 +387,18 @@ class LocalStack:
             peer = None
             if self.node_count > 1:
                 peer = f"{HOST}:{ports.internal[k % self.node_count]}"
+            sizing: dict[str, int] = {}
+            if self.processes is not None:
+                sizing["processes"] = self.processes
+            if self.threads is not None:
+                sizing["threads"] = self.threads
             ini = UwsgiConfig(
                 socket=str(directory / "uwsgi.sock"),
                 stats_socket=str(directory / "stats.sock"),
                 master_fifo=str(directory / "master.fifo"),
                 wsgi_module=self.wsgi,
                 pythonpath=self.pythonpath,
+                **sizing,
             )
             (directory / "uwsgi.ini").write_text(ini.render(), encoding="utf-8")
             node_env = self._node_env(k)

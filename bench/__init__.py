@@ -1,0 +1,1 @@
+"""Load scenarios against the local stack (`make bench` = `python -m bench`)."""
