@@ -31,10 +31,12 @@ from ecs_assistant.stack.haproxy_admin import HAProxyAdmin
 from ecs_assistant.stack.ports import HOST, StackPorts, plan_ports, port_is_listening
 from ecs_assistant.stack.processes import ManagedProcess
 from ecs_assistant.stack.render import (
+    DEFAULT_THREADS,
     PROFILES,
     BalancedServer,
     NginxNodeConfig,
     UwsgiConfig,
+    default_processes,
     render_environment,
     render_haproxy,
     render_nginx_main,
@@ -387,18 +389,14 @@ class LocalStack:
             peer = None
             if self.node_count > 1:
                 peer = f"{HOST}:{ports.internal[k % self.node_count]}"
-            sizing: dict[str, int] = {}
-            if self.processes is not None:
-                sizing["processes"] = self.processes
-            if self.threads is not None:
-                sizing["threads"] = self.threads
             ini = UwsgiConfig(
                 socket=str(directory / "uwsgi.sock"),
                 stats_socket=str(directory / "stats.sock"),
                 master_fifo=str(directory / "master.fifo"),
                 wsgi_module=self.wsgi,
                 pythonpath=self.pythonpath,
-                **sizing,
+                processes=self.processes or default_processes(),
+                threads=self.threads or DEFAULT_THREADS,
             )
             (directory / "uwsgi.ini").write_text(ini.render(), encoding="utf-8")
             node_env = self._node_env(k)
