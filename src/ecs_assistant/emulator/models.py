@@ -37,6 +37,18 @@ class StateError(ValueError):
         self.status = status
 
 
+def _valid_tags(value: Any) -> bool:
+    if not isinstance(value, dict) or set(value) - {"Tag"}:
+        return False
+    tags = value.get("Tag", [])
+    return isinstance(tags, list) and all(
+        isinstance(t, dict)
+        and set(t) == {"TagKey", "TagValue"}
+        and all(isinstance(v, str) for v in t.values())
+        for t in tags
+    )
+
+
 def _minute_now() -> str:
     return time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime())
 
@@ -154,6 +166,10 @@ class State:
                     )
                 if name == "Status" and value not in STATUSES:
                     raise StateError("InvalidField", f"Status must be one of {', '.join(STATUSES)}")
+                if name == "Tags" and not _valid_tags(value):
+                    raise StateError(
+                        "InvalidField", 'Tags must be {"Tag": [{"TagKey": str, "TagValue": str}, ...]}'
+                    )
                 if name == "ZoneId" and not str(value).startswith(doc["RegionId"]):
                     raise StateError("InvalidField", f"ZoneId {value!r} is not in region {doc['RegionId']}")
             for name, value in fields.items():

@@ -32,6 +32,7 @@ from ecs_assistant.emulator.http_types import Request, Response
 
 METADATA_HOST = "100.100.100.200"
 ALIBABA_DOMAIN = "aliyuncs.com"
+MAX_BODY_BYTES = 1 << 20
 DEFAULT_ACCESS_KEY_ID = "LTAI5tEmulatorDefault0001"
 DEFAULT_ACCESS_KEY_SECRET = "EmulatorDefaultSecretNotReal0001"  # noqa: S105 - fake, documented, emulator-only
 
@@ -107,7 +108,7 @@ class _Handler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
 
     def do_CONNECT(self) -> None:
-        self._read_body()
+        self.close_connection = True
         self._write(
             _json_response(
                 502,
@@ -117,19 +118,27 @@ class _Handler(BaseHTTPRequestHandler):
             )
         )
 
-    def _read_body(self) -> bytes:
+    def _read_body(self) -> bytes | None:
+        """The request body; None (and the connection closes) when its length is unusable."""
         length = self.headers.get("Content-Length")
         if not length:
             return b""
         try:
             size = int(length)
         except ValueError:
-            return b""
+            size = -1
+        if size < 0 or size > MAX_BODY_BYTES:
+            self.close_connection = True
+            return None
         return self.rfile.read(size) if size > 0 else b""
 
     def _serve(self) -> None:
+        body = self._read_body()
+        if body is None:
+            self._write(_json_response(413, "BodyTooLarge", f"bodies are limited to {MAX_BODY_BYTES} bytes"))
+            return
         try:
-            response = self._route(self._read_body())
+            response = self._route(body)
         except Exception:  # a bug in the emulator: answer 500 and keep the listener alive
             traceback.print_exc()
             response = _json_response(500, "EmulatorBug", "the emulator failed to handle this request")

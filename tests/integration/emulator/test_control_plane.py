@@ -6,6 +6,7 @@ import json
 
 import pytest
 import requests
+from alibabacloud_ecs20140526 import models as ecs_models
 
 from ecs_assistant.emulator.control_client import ControlError
 from tests.fixtures.emulator import RunningEmulator
@@ -124,3 +125,19 @@ def test_unknown_endpoint_method_and_bad_json(emulator: RunningEmulator) -> None
     assert response.status_code == 405 and response.json()["error"]["code"] == "MethodNotAllowed"
     response = requests.post(f"{emulator.url}/__emulator/faults", data="{not json", timeout=5)
     assert response.status_code == 400 and response.json()["error"]["code"] == "InvalidJson"
+
+
+def test_patched_tags_are_validated_and_filterable(emulator: RunningEmulator) -> None:
+    with pytest.raises(ControlError):
+        emulator.control.modify(KNOWN_ID, Tags={"Tag": [{"TagKey": "env"}]})
+    emulator.control.modify(KNOWN_ID, Tags={"Tag": [{"TagKey": "owner", "TagValue": "alice"}]})
+    tag = ecs_models.DescribeInstancesRequestTag(key="owner", value="alice")  # sent as Tag.1.Key/Value
+    body = describe(new_client(emulator), tag=[tag])
+    assert [i.instance_id for i in body.instances.instance] == [KNOWN_ID]
+    emulator.control.modify(KNOWN_ID, Tags={})
+    assert "Tags" not in emulator.control.instance(KNOWN_ID)
+
+
+def test_oversized_bodies_are_refused(emulator: RunningEmulator) -> None:
+    response = requests.post(f"{emulator.url}/", data=b"x" * ((1 << 20) + 1), timeout=5)
+    assert response.status_code == 413 and response.json()["error"]["code"] == "BodyTooLarge"
