@@ -314,3 +314,18 @@ def test_dry_run_is_repeatable_into_the_same_root(tmp_path: Path) -> None:
     assert again == root
     after = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
     assert {p: after[p] for p in first} == first
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
+def test_rendered_systemd_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
+    _, root = _dry_run(tmp_path)
+    unit = (root / "etc/systemd/system/ecs-assistant-uwsgi.service").read_text()
+    # The venv does not exist on this machine: point ExecStart at the test venv's uwsgi for the check.
+    checked = tmp_path / "ecs-assistant-uwsgi.service"
+    checked.write_text(unit.replace("/opt/ecs-assistant/venv/bin/uwsgi", str(ECS_ASSISTANT.parent / "uwsgi")))
+    result = subprocess.run(
+        ["systemd-analyze", "verify", str(checked)], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    # verify reports unknown keys and bad values as warnings with exit code 0: there must be none.
+    assert str(checked) not in result.stderr, result.stderr
