@@ -367,6 +367,9 @@ class LocalStack:
         env = {
             "ECS_ASSISTANT_NODE_NAME": f"node{k}",
             "PROMETHEUS_MULTIPROC_DIR": str(self.run_dir / f"node{k}" / "metrics"),
+            # nginx writes one JSON access-log line per request (request ID, status, timings, X-Cache);
+            # a second line from the app would double the logging cost of every cache hit.
+            "ECS_ASSISTANT_ACCESS_LOG": os.environ.get("ECS_ASSISTANT_ACCESS_LOG", "false"),
         }
         if not self.real_cloud:
             env |= {
