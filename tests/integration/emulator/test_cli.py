@@ -38,8 +38,9 @@ def test_bad_world_file_exits_nonzero_naming_file_path_and_problem(tmp_path: Pat
 
 
 def test_runs_until_sigterm_and_prints_one_line_per_listener() -> None:
+    options = ["--metadata-nodes", "2", "--sts-lifetime", "900", "--metadata-http-tokens", "required"]
     process = subprocess.Popen(
-        [*CLI, "--port", "0", "--metadata-port", "0", "--metadata-nodes", "2", "--sts-lifetime", "900"],
+        [*CLI, "--port", "0", "--metadata-port", "0", *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -57,7 +58,17 @@ def test_runs_until_sigterm_and_prints_one_line_per_listener() -> None:
         health = requests.get(f"{urls[0]}/__emulator/health", timeout=5).json()
         assert health["metadata_urls"] == urls[1:]
         assert requests.get(f"{urls[0]}/__emulator/sts", timeout=5).json()["lifetime_seconds"] == 900
-        assert requests.get(f"{urls[2]}/latest/meta-data/region-id", timeout=5).text == "cn-hangzhou"
+        region = f"{urls[2]}/latest/meta-data/region-id"
+        assert requests.get(region, timeout=5).status_code == 401  # hardened-only: token required
+        token = requests.put(
+            f"{urls[2]}/latest/api/token",
+            headers={"X-aliyun-ecs-metadata-token-ttl-seconds": "10"},
+            timeout=5,
+        ).text
+        assert (
+            requests.get(region, headers={"X-aliyun-ecs-metadata-token": token}, timeout=5).text
+            == "cn-hangzhou"
+        )
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
     finally:
