@@ -10,7 +10,7 @@ purpose="${1:-test}"
 
 need=(nginx haproxy)
 case "$purpose" in
-  test) need+=(chromium node npm wrk) ;;
+  test) need+=(chromium node npm wrk cjk-font) ;;
   bench) need+=(wrk) ;;
 esac
 
@@ -18,6 +18,8 @@ missing=()
 for bin in "${need[@]}"; do
   case "$bin" in
     nginx|haproxy) command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || missing+=("$bin") ;;
+    # Without a CJK font the page's Chinese renders as empty boxes in screenshots.
+    cjk-font) { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh 2>/dev/null)" ]; } || missing+=("$bin") ;;
     chromium) command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing+=("$bin") ;;
     *) command -v "$bin" >/dev/null 2>&1 || missing+=("$bin") ;;
   esac
@@ -30,6 +32,7 @@ if command -v apt-get >/dev/null 2>&1; then
     case "$bin" in
       nginx) pkgs+=(nginx-light) ;;
       node|npm) pkgs+=(nodejs npm) ;;
+      cjk-font) pkgs+=(fonts-wqy-microhei fontconfig) ;;
       *) pkgs+=("$bin") ;;
     esac
   done
@@ -40,6 +43,7 @@ elif command -v dnf >/dev/null 2>&1 || command -v yum >/dev/null 2>&1; then
   for bin in "${missing[@]}"; do
     case "$bin" in
       node|npm) pkgs+=(nodejs npm) ;;
+      cjk-font) pkgs+=(google-noto-sans-cjk-ttc-fonts fontconfig) ;;
       *) pkgs+=("$bin") ;;
     esac
   done
