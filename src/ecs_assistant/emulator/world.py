@@ -8,6 +8,7 @@ the path inside it and the problem, instead of failing later on the wire. The ou
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -102,16 +103,38 @@ def default_world_path() -> Path:
     return Path(str(resources.files("ecs_assistant.emulator") / "data" / DEFAULT_WORLD_NAME))
 
 
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_cache: dict[tuple[str, int, int], World] = {}
+_cache_lock = threading.Lock()
+
+
 def load_world(path: Path | None = None) -> World:
-    """Read and validate a world file (the packaged default when `path` is None)."""
+    """Read and validate a world file (the packaged default when `path` is None).
+
+    Results are cached by (path, mtime, size): `reset` runs before every test, and the returned `World`
+    is never mutated (`models.State` deep-copies the instances it changes).
+    """
     path = path or default_world_path()
     name = str(path)
     try:
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+        with _cache_lock:
+            cached = _cache.get(key)
+        if cached is not None:
+            return cached
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise WorldError(name, "", f"cannot be read: {exc.strerror or exc}") from exc
+    world = _parse_text(text, name)
+    with _cache_lock:
+        _cache[key] = world
+    return world
+
+
+def _parse_text(text: str, name: str) -> World:
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a SafeLoader (C or Python)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1} column {mark.column + 1}" if mark else ""
