@@ -121,6 +121,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _read_body(self) -> bytes | None:
         """The request body; None (and the connection closes) when its length is unusable."""
         length = self.headers.get("Content-Length")
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self.close_connection = True  # not supported: the SDKs always send Content-Length
+            return None
         if not length:
             return b""
         try:
@@ -135,7 +138,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         body = self._read_body()
         if body is None:
-            self._write(_json_response(413, "BodyTooLarge", f"bodies are limited to {MAX_BODY_BYTES} bytes"))
+            message = (
+                f"send a Content-Length of at most {MAX_BODY_BYTES} bytes (chunked bodies are not supported)"
+            )
+            self._write(_json_response(413, "BodyNotAccepted", message))
             return
         try:
             response = self._route(body)
@@ -149,14 +155,18 @@ class _Handler(BaseHTTPRequestHandler):
         listener = self.server
         emulator = listener.emulator
         if target.startswith(("http://", "https://")):
-            parts = urlsplit(target)
-            host = (parts.hostname or "").lower()
+            try:
+                parts = urlsplit(target)
+                host = (parts.hostname or "").lower()
+                port = parts.port or 80
+            except ValueError:
+                return _json_response(400, "InvalidTarget", f"cannot parse the request target {target!r}")
             path, query = parts.path or "/", parts.query
             if host == METADATA_HOST:
                 return emulator.core.metadata.handle(listener.node or 0, self._request(path, query, body))
             if host == ALIBABA_DOMAIN or host.endswith("." + ALIBABA_DOMAIN):
                 return emulator.core.openapi.handle(self._request(path, query, body))
-            own = emulator.listener_for(parts.port or 80) if _is_loopback(host) else None
+            own = emulator.listener_for(port) if _is_loopback(host) else None
             if own is None:
                 return _json_response(
                     502,

@@ -140,4 +140,6 @@ def test_patched_tags_are_validated_and_filterable(emulator: RunningEmulator) ->
 
 def test_oversized_bodies_are_refused(emulator: RunningEmulator) -> None:
     response = requests.post(f"{emulator.url}/", data=b"x" * ((1 << 20) + 1), timeout=5)
-    assert response.status_code == 413 and response.json()["error"]["code"] == "BodyTooLarge"
+    assert response.status_code == 413 and response.json()["error"]["code"] == "BodyNotAccepted"
+    chunked = requests.post(f"{emulator.url}/", data=iter([b"a=1"]), timeout=5)  # generator -> chunked
+    assert chunked.status_code == 413

@@ -65,3 +65,12 @@ def test_https_tunnels_are_refused(emulator: RunningEmulator) -> None:
 def test_absolute_form_for_the_emulator_itself_is_served(emulator: RunningEmulator) -> None:
     response = _via(emulator.metadata_url).get(f"{emulator.url}/__emulator/health", timeout=5)
     assert response.status_code == 200 and response.json()["status"] == "ok"
+
+
+def test_unparsable_absolute_target_is_a_400(emulator: RunningEmulator) -> None:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", emulator.port), timeout=5) as conn:
+        conn.sendall(b"GET http://127.0.0.1:notaport/ HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        reply = conn.recv(4096).decode()
+    assert reply.startswith("HTTP/1.1 400") and "InvalidTarget" in reply
