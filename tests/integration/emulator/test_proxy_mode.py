@@ -74,3 +74,33 @@ def test_unparsable_absolute_target_is_a_400(emulator: RunningEmulator) -> None:
         conn.sendall(b"GET http://127.0.0.1:notaport/ HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
         reply = conn.recv(4096).decode()
     assert reply.startswith("HTTP/1.1 400") and "InvalidTarget" in reply
+
+
+def test_unchanged_program_runs_with_http_proxy_env(
+    emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What an existing program does on a real ECS node: default credential chain (-> RAM role via
+    # 100.100.100.200) and the real regional endpoint. Only the environment points it at the emulator.
+    from alibabacloud_credentials.client import Client as CredentialsClient
+
+    from tests.integration.emulator.sdk import enable_imds_provider
+
+    enable_imds_provider(monkeypatch)
+    for name in (
+        "ALIBABA_CLOUD_ACCESS_KEY_ID",
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+        "ALIBABA_CLOUD_CREDENTIALS_FILE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", "/nonexistent")  # no ~/.alibabacloud profile
+    monkeypatch.setenv("HTTP_PROXY", emulator.metadata_urls[1])
+    monkeypatch.setenv("http_proxy", emulator.metadata_urls[1])
+    config = open_api_models.Config(
+        credential=CredentialsClient(), region_id="cn-hangzhou", endpoint="ecs.cn-hangzhou.aliyuncs.com"
+    )
+    config.protocol = "http"
+    assert describe(EcsClient(config), KNOWN_ID).total_count == 1
+    log = emulator.control.requests_log()
+    assert log["by_principal"] == {"EcsRamRoleTest": 1}
+    metadata_nodes = {r["node"] for r in log["recent"] if r["service"] == "metadata"}
+    assert metadata_nodes == {1}  # the credentials came from the node whose listener was the proxy
