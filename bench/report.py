@@ -86,7 +86,8 @@ def markdown(run: BenchRun) -> str:
     lines = [
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {run.nodes} nodes, uWSGI "
         f"{run.processes} processes x {run.threads} threads per node, wrk {run.connections} connections, "
-        f"{run.seconds:g} s per scenario; stack ready in {run.ready_seconds:.1f} s.",
+        f"{run.seconds:g} s per scenario; stack ready in {run.ready_seconds:.1f} s; "
+        f"1-min load average {run.load_average:.1f} when the scenarios started (2 cores).",
         "",
         "| " + " | ".join(HEADERS) + " |",
         "|" + "---|" * len(HEADERS),

@@ -7,6 +7,7 @@ Upstream calls per lookup come from the emulator's request log; memory from /pro
 from __future__ import annotations
 
 import json
+import os
 import socket
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -47,6 +48,9 @@ class BenchRun:
     processes: int
     threads: int
     ready_seconds: float
+    # 1-minute load average when the scenarios started: the machine is shared with the load generator,
+    # and anything else running skews every number.
+    load_average: float = 0.0
     scenarios: list[Scenario] = field(default_factory=list)
     memory: dict[str, NodeMemory] = field(default_factory=dict)
     uwsgi_workers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -132,6 +136,7 @@ def run_bench(
             processes=int(ini.split("processes = ")[1].split()[0]),
             threads=int(ini.split("threads = ")[1].split()[0]),
             ready_seconds=stack.ready_seconds or 0.0,
+            load_average=os.getloadavg()[0],
         )
         run.scenarios.append(
             _measure(stack, control, "static ceiling", ["/__stack/static"], seconds, connections)
