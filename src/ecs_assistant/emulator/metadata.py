@@ -91,7 +91,7 @@ class MetadataService:
             response = self._issue_token(node, req) if req.method == "PUT" else _text(405, "use PUT")
         elif req.method not in ("GET", "HEAD"):
             response = _text(405, "metadata items are read with GET")
-        elif not path.startswith("/latest/"):
+        elif not path.startswith("/latest/") or node >= self.state.node_count():
             response = _text(404, NOT_FOUND_BODY)
         else:
             problem = self._token_problem(node, req)
@@ -102,6 +102,8 @@ class MetadataService:
                 if item.startswith(CREDENTIALS_PREFIXES) and item.rstrip("/").count("/") == 3:
                     kind = "credentials"
                 response = self._item(node, item)
+                if response.status != 200:
+                    kind = "item"  # "credentials" counts documents actually handed out
         self.log.record_metadata(node, req.method, path, response.status, kind, req.headers)
         return response
 

@@ -97,3 +97,21 @@ def test_signature_checks_can_be_switched_off(tmp_path: Path) -> None:
         assert describe(client, KNOWN_ID).total_count == 1
         assert server.metadata_urls == [server.url]  # metadata still served by the OpenAPI listener
         assert requests.get(server.url + "/latest/meta-data/region-id", timeout=5).text == "cn-hangzhou"
+
+
+def test_minimal_world_without_nodes(tmp_path: Path) -> None:
+    path = tmp_path / "tiny.yaml"
+    path.write_text(
+        "regions: [{id: cn-beijing}]\n"
+        "access_keys: [{id: LTAI5tTinyKey00000000001, secret: tiny, policies: [All]}]\n"
+        'policies: {All: {Statement: [{Effect: Allow, Action: "*"}]}}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match="metadata nodes"):
+        EmulatorServer(path, metadata_nodes=1)
+    with EmulatorServer(path, metadata_nodes=0) as server:
+        assert requests.get(server.url + "/latest/meta-data/instance-id", timeout=5).status_code == 404
+        api = SignedClient("127.0.0.1", server.port, "LTAI5tTinyKey00000000001", "tiny")
+        status, _, body = api.call("DescribeInstances", {"RegionId": "cn-beijing"})
+        assert status == 200 and body["Instances"] == {"Instance": []} and body["TotalCount"] == 0
+        api.close()
