@@ -63,6 +63,7 @@ Install or update ECS Assistant on this node (Alibaba Cloud Linux 3 or Debian 12
   --dry-run             print every command instead of running it (renders the config for review)
   --root DIR            with --dry-run: prefix for every path written (default: a new temp dir)
   --render-with PATH    with --dry-run: the ecs-assistant program used to render (default: from PATH)
+  --metadata-url URL    instance metadata service (default $METADATA_URL; tests use a loopback emulator)
   -h, --help            this help
 EOF
 }
@@ -133,6 +134,7 @@ parse_args() {
             --dry-run) DRY_RUN=1; shift ;;
             --root) need_value "$@"; ROOT=$2; shift 2 ;;
             --render-with) need_value "$@"; RENDER_WITH=$2; shift 2 ;;
+            --metadata-url) need_value "$@"; METADATA_URL=${2%/}; shift 2 ;;
             -h|--help) usage; exit 0 ;;
             *) die "unknown argument '$1' (see --help)" ;;
         esac

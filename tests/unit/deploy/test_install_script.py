@@ -10,11 +10,14 @@ import configparser
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 
 REPO = Path(__file__).resolve().parents[3]
 INSTALL_SH = REPO / "deploy" / "install.sh"
@@ -329,3 +332,43 @@ def test_rendered_systemd_unit_passes_systemd_analyze_verify(tmp_path: Path) -> 
     assert result.returncode == 0, result.stderr
     # verify reports unknown keys and bad values as warnings with exit code 0: there must be none.
     assert str(checked) not in result.stderr, result.stderr
+
+
+def test_self_ip_comes_from_the_metadata_service_with_an_imdsv2_token(tmp_path: Path, emulator: Any) -> None:
+    """Without --self-ip the node asks metadata for private-ipv4 (here: the loopback emulator, in the
+    hardened mode the ROS template sets, where a GET without a token is refused)."""
+    emulator.control.set_node_http_tokens(1, "required")
+    base = emulator.metadata_urls[1]
+    token = requests.put(
+        f"{base}/latest/api/token", headers={"X-aliyun-ecs-metadata-token-ttl-seconds": "60"}, timeout=5
+    ).text
+    own_ip = requests.get(
+        f"{base}/latest/meta-data/private-ipv4", headers={"X-aliyun-ecs-metadata-token": token}, timeout=5
+    ).text
+    emulator.control.clear_requests()
+    result = _install(
+        "--metadata-url", base, "--node-ips", f"10.9.9.9,{own_ip}", "--source", str(REPO), root=tmp_path / "r"
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"private IP {own_ip}, peer 10.9.9.9" in result.stdout
+    assert "--peer 10.9.9.9:8081" in result.stdout
+    log = emulator.control.requests_log()["metadata"]
+    assert log["tokens"] >= 1
+    assert any("private-ipv4" in path for path in log["by_path"])
+
+
+def test_unreachable_metadata_fails_with_a_hint(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a loopback port with nothing listening
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    result = _install(
+        "--metadata-url",
+        f"http://127.0.0.1:{closed}",
+        "--node-ips",
+        "10.0.0.1,10.0.0.2",
+        "--source",
+        str(REPO),
+        root=tmp_path / "r",
+    )
+    assert result.returncode != 0
+    assert "cannot read private-ipv4 from the instance metadata service; pass --self-ip" in result.stderr
