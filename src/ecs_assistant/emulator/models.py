@@ -37,6 +37,35 @@ class StateError(ValueError):
         self.status = status
 
 
+_EIP_NONE = {"AllocationId": "", "IpAddress": "", "InternetChargeType": ""}
+_EIP_BOUND = {**_EIP_NONE, "Bandwidth": 0, "IsSupportUnassociate": True}
+
+
+def _shape_problem(path: str, current: Any, new: Any) -> str | None:
+    """Why `new` cannot replace `current` (same JSON shape required, so handlers never meet surprises)."""
+    if isinstance(current, dict):
+        if not isinstance(new, dict):
+            return f"{path} must be an object"
+        if set(new) != set(current):
+            return f"{path} must have exactly the keys {', '.join(sorted(current))}"
+        for key, value in current.items():
+            problem = _shape_problem(f"{path}.{key}", value, new[key])
+            if problem:
+                return problem
+        return None
+    if isinstance(current, list):
+        if not isinstance(new, list):
+            return f"{path} must be a list"
+        for item in new:
+            problem = _shape_problem(f"{path}[]", current[0] if current else "", item)
+            if problem:
+                return problem
+        return None
+    if type(new) is not type(current):
+        return f"{path} must be {type(current).__name__}, not {type(new).__name__}"
+    return None
+
+
 def _valid_tags(value: Any) -> bool:
     if not isinstance(value, dict) or set(value) - {"Tag"}:
         return False
@@ -159,11 +188,12 @@ class State:
                     raise StateError("InvalidField", f"{name} cannot be changed")
                 if name not in doc and name not in ("Tags", "KeyPairName"):
                     raise StateError("InvalidField", f"{name!r} is not a DescribeInstances field")
-                current = doc.get(name)
-                if current is not None and type(value) is not type(current):
-                    raise StateError(
-                        "InvalidField", f"{name} must be {type(current).__name__}, not {type(value).__name__}"
-                    )
+                current = doc.get(name) if name != "Tags" else None  # Tags: checked by _valid_tags
+                if name == "EipAddress":
+                    current = _EIP_BOUND if isinstance(value, dict) and "Bandwidth" in value else _EIP_NONE
+                problem = _shape_problem(name, current, value) if current is not None else None
+                if problem:
+                    raise StateError("InvalidField", problem)
                 if name == "Status" and value not in STATUSES:
                     raise StateError("InvalidField", f"Status must be one of {', '.join(STATUSES)}")
                 if name == "Tags" and not _valid_tags(value):

@@ -143,3 +143,25 @@ def test_oversized_bodies_are_refused(emulator: RunningEmulator) -> None:
     assert response.status_code == 413 and response.json()["error"]["code"] == "BodyNotAccepted"
     chunked = requests.post(f"{emulator.url}/", data=iter([b"a=1"]), timeout=5)  # generator -> chunked
     assert chunked.status_code == 413
+
+
+def test_patch_keeps_nested_shapes_and_can_bind_an_eip(emulator: RunningEmulator) -> None:
+    for bad in (
+        {"VpcAttributes": {"VpcId": "vpc-x"}},
+        {"PublicIpAddress": {"IpAddress": [1]}},
+        {"EipAddress": {"IpAddress": "1.2.3.4"}},
+    ):
+        with pytest.raises(ControlError) as excinfo:
+            emulator.control.modify(KNOWN_ID, **bad)
+        assert excinfo.value.code == "InvalidField"
+    eip = {
+        "AllocationId": "eip-bp1test",
+        "IpAddress": "47.1.2.3",
+        "InternetChargeType": "PayByTraffic",
+        "Bandwidth": 50,
+        "IsSupportUnassociate": True,
+    }
+    emulator.control.modify(KNOWN_ID, EipAddress=eip, PublicIpAddress={"IpAddress": []})
+    instance = describe(new_client(emulator), KNOWN_ID).instances.instance[0]
+    assert instance.eip_address.ip_address == "47.1.2.3" and instance.eip_address.bandwidth == 50
+    assert instance.public_ip_address.ip_address == []
