@@ -2,7 +2,7 @@
 # Makes sure the system programs the project runs for real are present: nginx, HAProxy, wrk (benchmarks),
 # Chromium (browser tests) and Node.js/npm (mini program tests). As root on Debian/Ubuntu (apt) or
 # Alibaba Cloud Linux / RHEL (dnf/yum) it installs what is missing; otherwise it prints the exact command
-# to run and fails, so nobody is left guessing.
+# to run and fails, so nobody is left guessing. Tests also use shellcheck (install script) and a CJK font.
 #
 # Usage: scripts/ensure-system-deps.sh [demo|test|bench]
 set -euo pipefail
@@ -10,7 +10,7 @@ purpose="${1:-test}"
 
 need=(nginx haproxy)
 case "$purpose" in
-  test) need+=(chromium node npm wrk cjk-font) ;;
+  test) need+=(chromium node npm wrk shellcheck cjk-font) ;;
   bench) need+=(wrk) ;;
 esac
 
