@@ -49,6 +49,7 @@ elif command -v dnf >/dev/null 2>&1 || command -v yum >/dev/null 2>&1; then
       *) pkgs+=("$bin") ;;
     esac
   done
+  [ ${#pkgs[@]} -eq 0 ] && exit 0
   cmd="$mgr install -y ${pkgs[*]}"
 else
   echo "error: missing ${missing[*]} and no apt-get or dnf to install them with; install them and retry" >&2
