@@ -124,7 +124,7 @@ class ControlPlane:
         state = self.core.state
         if region is not None and region not in state.regions:
             raise ControlError(400, "InvalidRegion", f"unknown region {region!r}")
-        docs = state.region_instances(region) if region else state.instances.values()
+        docs = state.region_instances(region) if region else state.all_instances()
         return _json(
             200,
             [{"InstanceId": d["InstanceId"], "RegionId": d["RegionId"], "Status": d["Status"]} for d in docs],
@@ -137,7 +137,10 @@ class ControlPlane:
         return _json(200, doc)
 
     def start_stop(self, req: Request, m: re.Match[str]) -> Response:
-        doc = self.core.state.set_status(m["id"], "Running" if m["op"] == "start" else "Stopped")
+        seconds = _object(req).get("transition_seconds", 0)
+        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or not 0 <= seconds <= 3600:
+            raise ControlError(400, "InvalidField", "transition_seconds must be a number from 0 to 3600")
+        doc = self.core.state.set_status(m["id"], "Running" if m["op"] == "start" else "Stopped", seconds)
         return _json(200, {"InstanceId": doc["InstanceId"], "Status": doc["Status"]})
 
     def modify(self, req: Request, m: re.Match[str]) -> Response:

@@ -50,11 +50,13 @@ class ControlClient:
         result: dict[str, Any] = self._call("GET", f"/instances/{instance_id}")
         return result
 
-    def start(self, instance_id: str) -> None:
-        self._call("POST", f"/instances/{instance_id}/start")
+    def start(self, instance_id: str, transition_seconds: float = 0) -> None:
+        """Running at once, or Starting for `transition_seconds` first."""
+        self._call("POST", f"/instances/{instance_id}/start", json={"transition_seconds": transition_seconds})
 
-    def stop(self, instance_id: str) -> None:
-        self._call("POST", f"/instances/{instance_id}/stop")
+    def stop(self, instance_id: str, transition_seconds: float = 0) -> None:
+        """Stopped at once, or Stopping for `transition_seconds` first."""
+        self._call("POST", f"/instances/{instance_id}/stop", json={"transition_seconds": transition_seconds})
 
     def modify(self, instance_id: str, **fields: Any) -> dict[str, Any]:
         result: dict[str, Any] = self._call("PATCH", f"/instances/{instance_id}", json=fields)

@@ -78,6 +78,15 @@ def _valid_tags(value: Any) -> bool:
     )
 
 
+def _apply_status(doc: dict[str, Any], status: str) -> None:
+    doc["Status"] = status
+    if status == "Running":
+        doc["StartTime"] = _minute_now()
+        doc["StoppedMode"] = "Not-applicable"
+    elif status == "Stopped":
+        doc["StoppedMode"] = "KeepCharging"
+
+
 def _minute_now() -> str:
     return time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime())
 
@@ -105,6 +114,7 @@ class State:
             self.world = world
             self.settings = world.settings
             self.instances: dict[str, dict[str, Any]] = {}
+            self._transitions: dict[str, tuple[str, float]] = {}
             self.by_region: dict[str, list[str]] = {r: [] for r in world.regions}
             for doc in world.instances:
                 item = copy.deepcopy(doc)
@@ -147,9 +157,15 @@ class State:
         return Principal(role, "role", self.policies_of(found.policies) if found else (), key_id)
 
     def instance(self, instance_id: str) -> dict[str, Any] | None:
+        self._settle()
         return self.instances.get(instance_id)
 
+    def all_instances(self) -> list[dict[str, Any]]:
+        self._settle()
+        return list(self.instances.values())
+
     def region_instances(self, region: str) -> Iterator[dict[str, Any]]:
+        self._settle()
         for iid in self.by_region.get(region, ()):
             yield self.instances[iid]
 
@@ -157,6 +173,7 @@ class State:
         return len(self.world.nodes)
 
     def node_instance(self, node: int) -> dict[str, Any]:
+        self._settle()
         return self.instances[self.world.nodes[node].instance_id]
 
     # -- control-plane changes -------------------------------------------------------------------------
@@ -167,17 +184,29 @@ class State:
             raise StateError("InstanceNotFound", f"instance {instance_id!r} does not exist", 404)
         return doc
 
-    def set_status(self, instance_id: str, status: str) -> dict[str, Any]:
-        """Start/stop: the emulator moves straight to the stable state (no Starting/Stopping pause)."""
+    def set_status(self, instance_id: str, status: str, transition_seconds: float = 0) -> dict[str, Any]:
+        """Start/stop. Straight to the stable state by default; with `transition_seconds` the instance
+        shows Starting/Stopping first and settles when read after that time (no timer threads)."""
         with self._lock:
             doc = self._get_or_fail(instance_id)
-            doc["Status"] = status
-            if status == "Running":
-                doc["StartTime"] = _minute_now()
-                doc["StoppedMode"] = "Not-applicable"
-            elif status == "Stopped":
-                doc["StoppedMode"] = "KeepCharging"
+            self._transitions.pop(instance_id, None)
+            if transition_seconds > 0:
+                doc["Status"] = "Starting" if status == "Running" else "Stopping"
+                self._transitions[instance_id] = (status, time.monotonic() + transition_seconds)
+            else:
+                _apply_status(doc, status)
             return doc
+
+    def _settle(self) -> None:
+        """Finish every start/stop transition whose time has come."""
+        if not self._transitions:  # fast path on every lookup
+            return
+        now = time.monotonic()
+        with self._lock:
+            for iid, (status, deadline) in list(self._transitions.items()):
+                if deadline <= now:
+                    del self._transitions[iid]
+                    _apply_status(self.instances[iid], status)
 
     def modify(self, instance_id: str, fields: dict[str, Any]) -> dict[str, Any]:
         """Replace top-level DescribeInstances fields; the value type must match the current one."""

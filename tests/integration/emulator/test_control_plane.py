@@ -165,3 +165,19 @@ def test_patch_keeps_nested_shapes_and_can_bind_an_eip(emulator: RunningEmulator
     instance = describe(new_client(emulator), KNOWN_ID).instances.instance[0]
     assert instance.eip_address.ip_address == "47.1.2.3" and instance.eip_address.bandwidth == 50
     assert instance.public_ip_address.ip_address == []
+
+
+def test_stop_and_start_with_a_transition(emulator: RunningEmulator) -> None:
+    import time
+
+    client = new_client(emulator)
+    emulator.control.stop(KNOWN_ID, transition_seconds=0.3)
+    assert describe(client, KNOWN_ID).instances.instance[0].status == "Stopping"
+    time.sleep(0.35)
+    assert describe(client, KNOWN_ID).instances.instance[0].status == "Stopped"
+    emulator.control.start(KNOWN_ID, transition_seconds=0.3)
+    assert emulator.control.instance(KNOWN_ID)["Status"] == "Starting"
+    time.sleep(0.35)
+    assert {i["InstanceId"]: i["Status"] for i in emulator.control.instances()}[KNOWN_ID] == "Running"
+    with pytest.raises(ControlError):
+        emulator.control.stop(KNOWN_ID, transition_seconds=-1)
