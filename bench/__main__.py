@@ -1,6 +1,6 @@
 """`make bench`: the local stack under load, printed as a table and saved as JSON.
 
-.venv/bin/python -m bench [--seconds 10] [--connections 16] [--nodes 2] [--distinct 4000] [--no-docs]
+.venv/bin/python -m bench [--seconds 10] [--connections 16] [--nodes 2] [--distinct 24000] [--no-docs]
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--nodes", type=int, default=2)
     parser.add_argument(
-        "--distinct", type=int, default=4000, help="synthetic instances for the miss scenario"
+        "--distinct", type=int, default=24000, help="synthetic instances for the miss scenario"
     )
     parser.add_argument("--processes", type=int, help="uWSGI processes per node (default: the template's)")
     parser.add_argument("--threads", type=int, help="uWSGI threads per process (default: the template's)")

@@ -25,6 +25,10 @@ def _fmt(value: float | None, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def _is_lookup(name: str) -> bool:
+    return name.startswith(("repeated", "distinct"))
+
+
 def rows(run: BenchRun) -> list[list[str]]:
     out = []
     for s in run.scenarios:
@@ -35,8 +39,8 @@ def rows(run: BenchRun) -> list[list[str]]:
                 f"{s.result.p50_ms:.2f}",
                 f"{s.result.p99_ms:.2f}",
                 str(s.result.errors),
-                _fmt(s.describe_per_lookup) if s.name != "static ceiling" else "-",
-                _fmt(s.metadata_per_lookup) if s.name != "static ceiling" else "-",
+                _fmt(s.describe_per_lookup) if _is_lookup(s.name) else "-",
+                _fmt(s.metadata_per_lookup) if _is_lookup(s.name) else "-",
             ]
         )
     return out

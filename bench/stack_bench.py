@@ -141,6 +141,10 @@ def run_bench(
         run.scenarios.append(
             _measure(stack, control, "static ceiling", ["/__stack/static"], seconds, connections)
         )
+        # The framework floor: the same path into the app, for a route that does no lookup at all.
+        run.scenarios.append(
+            _measure(stack, control, "app floor (/healthz)", ["/healthz"], seconds, connections)
+        )
         run.scenarios.append(_measure(stack, control, "repeated ID (hits)", hit_paths, seconds, connections))
         ids = bench_instance_ids(distinct)
         half = len(ids) // 2

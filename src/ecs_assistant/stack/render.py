@@ -14,7 +14,7 @@ from pathlib import Path
 import jinja2
 
 HARAKIRI_SECONDS = 30
-MAX_REQUESTS = 5000
+MAX_REQUESTS = 50000
 DEFAULT_THREADS = 4
 PROFILES = ("fast", "clb")
 
