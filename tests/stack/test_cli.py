@@ -147,3 +147,16 @@ def test_commands_without_a_running_stack_say_so(tmp_path: Path) -> None:
 def test_node_count_out_of_range_is_refused(tmp_path: Path) -> None:
     result = _cli("up", "--nodes", "9", "--run-dir", str(tmp_path))
     assert result.returncode == 2 and "--nodes" in result.stderr
+
+
+@pytest.mark.stack
+def test_a_node_that_cannot_start_is_one_line_and_leaves_nothing(tmp_path: Path) -> None:
+    stack = LocalStack(nodes=1, port=0, run_dir=tmp_path / "run", env={"ECS_ASSISTANT_CACHE_TTL": "abc"})
+    with pytest.raises(
+        StackError, match=r"node1 uWSGI exited during start.*ECS_ASSISTANT_CACHE_TTL='abc'"
+    ) as info:
+        stack.start()
+    assert "\n" not in str(info.value)
+    assert stack.emulator is not None and not stack.emulator.alive()
+    assert all(not p.alive() for node in stack.nodes for p in node.processes())
+    assert [port for port in stack._ports.nodes if port_is_listening(port)] == []

@@ -72,9 +72,16 @@ class ManagedProcess:
         except OSError:
             return ""
         lines = [ln for ln in lines if ln]
-        for line in reversed(lines):
+        for index in range(len(lines) - 1, -1, -1):
+            line = lines[index]
             if "Error" in line or "[emerg]" in line or "[ALERT]" in line:
-                return line
+                # A message that continues as a list ("invalid settings:" / "- NAME: problem").
+                details = []
+                for follow in lines[index + 1 :]:
+                    if not follow.startswith("- "):
+                        break
+                    details.append(follow[2:])
+                return " ".join([line, "; ".join(details)]).strip() if details else line
         return lines[-1] if lines else ""
 
     def kill(self) -> None:
