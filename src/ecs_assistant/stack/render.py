@@ -15,7 +15,7 @@ import jinja2
 
 HARAKIRI_SECONDS = 30
 MAX_REQUESTS = 50000
-DEFAULT_THREADS = 4
+DEFAULT_THREADS = 2
 PROFILES = ("fast", "clb")
 
 _environment = jinja2.Environment(
