@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MINI := clients/alipay-miniprogram
 
-.PHONY: demo test bench lint unit fmt venv system-deps-demo system-deps-test node-deps clean
+.PHONY: demo test bench lint unit fmt venv system-deps-demo system-deps-test system-deps-bench node-deps clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "error: Python 3.11+ is required ($(PYTHON) is older)"; exit 1; }
@@ -23,6 +23,9 @@ system-deps-demo:
 
 system-deps-test:
 	@scripts/ensure-system-deps.sh test
+
+system-deps-bench:
+	@scripts/ensure-system-deps.sh bench
 
 node-deps:
 	@if [ -f $(MINI)/package-lock.json ]; then \
@@ -48,9 +51,9 @@ test: $(STAMP) system-deps-test node-deps lint
 	$(BIN)/pytest
 
 unit: $(STAMP)
-	$(BIN)/pytest tests/unit
+	$(BIN)/pytest tests/unit -m "not stack and not browser"
 
-bench: $(STAMP) system-deps-demo
+bench: $(STAMP) system-deps-bench
 	$(BIN)/python -m bench
 
 clean:
