@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -38,6 +38,20 @@ def lookup_paths(stack: LocalStack, count: int = 8) -> list[str]:
     ids = [i["InstanceId"] for i in instances if i["RegionId"] == "cn-hangzhou"][:count]
     assert ids, "the default world has cn-hangzhou instances"
     return [f"/api/v1/instances/{instance_id}" for instance_id in ids]
+
+
+def drill_paths(stack: LocalStack, count: int = 8) -> Callable[[int], str]:
+    """The drills' request stream: the same 8 real lookups, each request with its own `drill` argument.
+
+    The stack runs with its default nginx microcache, whose key holds the full URI with arguments, so each
+    of these requests is a microcache miss that reaches uWSGI (the app ignores the unknown argument). With
+    plain repeated lookups nginx would answer almost everything from its cache and a uWSGI kill would go
+    unnoticed by the clients: the drills would no longer test the fallback they exist for. Distinct URIs,
+    rather than a stack with the microcache off, keep the shipped configuration (cached locations with the
+    peer fallback on a miss) under the drill. `run_drill` checks that no answer was a microcache hit.
+    """
+    paths = lookup_paths(stack, count)
+    return lambda n: f"{paths[n % len(paths)]}?drill={n}"
 
 
 @pytest.fixture(scope="module")

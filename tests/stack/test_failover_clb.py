@@ -7,11 +7,13 @@ restarts it, and checks what the clients saw. Numbers are printed (run with -s t
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 
 from ecs_assistant.stack.runner import LocalStack
-from tests.stack.conftest import lookup_paths
+from tests.stack.conftest import drill_paths, lookup_paths
 from tests.stack.drills import assert_node1_out_and_back, assert_node2_carried_the_load, run_drill
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
@@ -21,7 +23,7 @@ def test_clb_uwsgi_only_kill_loses_nothing_thanks_to_the_nginx_peer_fallback(clb
     result = run_drill(
         "clb: uWSGI-only SIGKILL",
         clb_stack,
-        lookup_paths(clb_stack),
+        drill_paths(clb_stack),
         disrupt=lambda: clb_stack.kill_uwsgi(1),
         restore=lambda: clb_stack.start_node(1),
         restore_at=10.0,
@@ -37,7 +39,7 @@ def test_clb_whole_node_kill_failures_stay_inside_the_detection_window(clb_stack
     result = run_drill(
         "clb: whole-node SIGKILL",
         clb_stack,
-        lookup_paths(clb_stack),
+        drill_paths(clb_stack),
         disrupt=lambda: clb_stack.kill_node(1),
         restore=lambda: clb_stack.start_node(1),
         restore_at=10.0,
@@ -56,7 +58,8 @@ def test_dead_uwsgi_fails_the_health_path_but_api_requests_fall_back_to_the_peer
     """The nginx peer fallback serves GET/HEAD from node 2, never the health check (or node 1 would
     look healthy with a dead app)."""
     node1 = clb_stack.node(1)
-    path = lookup_paths(clb_stack, 1)[0]
+    # A URI no earlier test used: node 1's microcache cannot hold it, so the miss meets the dead uWSGI.
+    path = f"{lookup_paths(clb_stack, 1)[0]}?fallback={time.monotonic_ns()}"
     clb_stack.kill_uwsgi(1)
     try:
         for health in ("/", "/healthz"):
@@ -64,6 +67,7 @@ def test_dead_uwsgi_fails_the_health_path_but_api_requests_fall_back_to_the_peer
         reply = requests.get(node1.url + path, timeout=10)
         assert reply.status_code == 200
         assert reply.headers["X-Served-By"] == "node2"
+        assert "X-Microcache" not in reply.headers  # answered through @peer, not node 1's cache
         # Non-idempotent requests are not replayed on the peer.
         assert requests.post(node1.url + path, timeout=10).status_code == 503
     finally:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from ecs_assistant.stack.runner import LocalStack
-from tests.stack.conftest import lookup_paths
+from tests.stack.conftest import drill_paths
 from tests.stack.drills import assert_node1_out_and_back, assert_node2_carried_the_load, run_drill
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
@@ -20,7 +20,7 @@ def test_fast_whole_node_kill_then_restart_loses_nothing(fast_stack: LocalStack)
     result = run_drill(
         "fast: whole-node SIGKILL",
         fast_stack,
-        lookup_paths(fast_stack),
+        drill_paths(fast_stack),
         disrupt=lambda: fast_stack.kill_node(1),
         restore=lambda: fast_stack.start_node(1),
     )
@@ -36,7 +36,7 @@ def test_fast_uwsgi_only_kill_loses_nothing(fast_stack: LocalStack) -> None:
     result = run_drill(
         "fast: uWSGI-only SIGKILL",
         fast_stack,
-        lookup_paths(fast_stack),
+        drill_paths(fast_stack),
         disrupt=lambda: fast_stack.kill_uwsgi(1),
         restore=lambda: fast_stack.start_node(1),
     )
@@ -49,7 +49,7 @@ def test_fast_drained_stop_loses_nothing(fast_stack: LocalStack) -> None:
     result = run_drill(
         "fast: drained stop",
         fast_stack,
-        lookup_paths(fast_stack),
+        drill_paths(fast_stack),
         disrupt=lambda: fast_stack.stop_node(1, drain=True),
         restore=lambda: fast_stack.start_node(1),
     )

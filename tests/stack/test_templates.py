@@ -29,6 +29,7 @@ def _node_conf(tmp_path: Path, peer: str | None) -> str:
         peer=peer,
         access_log=str(tmp_path / "access.log"),
         uwsgi_params="/etc/nginx/uwsgi_params",
+        microcache_path=str(tmp_path / "microcache"),
     ).render()
 
 

@@ -18,7 +18,7 @@ from ecs_assistant.stack import control
 from ecs_assistant.stack.errors import StackError
 from ecs_assistant.stack.ports import DEFAULT_BALANCER_PORT
 from ecs_assistant.stack.processes import group_alive, kill_group
-from ecs_assistant.stack.render import PROFILES
+from ecs_assistant.stack.render import DEFAULT_MICROCACHE_SECONDS, MAX_MICROCACHE_SECONDS, PROFILES
 from ecs_assistant.stack.runner import DEFAULT_WSGI, MAX_NODES, STATE_FILE, LocalStack
 
 console = Console(highlight=False)
@@ -58,6 +58,15 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 @click.option("--world", type=click.Path(dir_okay=False, path_type=Path), help="Emulator world file.")
 @click.option("--real-cloud", is_flag=True, help="No emulator: real Alibaba Cloud endpoints and credentials.")
 @click.option("--profile", type=click.Choice(PROFILES), default="fast", show_default=True)
+@click.option(
+    "--microcache",
+    "microcache_seconds",
+    type=click.IntRange(0, MAX_MICROCACHE_SECONDS),
+    default=DEFAULT_MICROCACHE_SECONDS,
+    show_default=True,
+    metavar="SECONDS",
+    help="nginx keeps 200 answers of the lookup routes this long (adds at most that much staleness); 0: off.",
+)
 @click.option("--wsgi", default=DEFAULT_WSGI, hidden=True, help="WSGI app module:callable (development).")
 @click.option("--pythonpath", multiple=True, hidden=True, help="Extra sys.path entry for --wsgi.")
 @run_dir_option
@@ -67,6 +76,7 @@ def up(
     world: Path | None,
     real_cloud: bool,
     profile: str,
+    microcache_seconds: int,
     wsgi: str,
     pythonpath: tuple[str, ...],
     run_dir: Path,
@@ -81,6 +91,7 @@ def up(
         real_cloud=real_cloud,
         wsgi=wsgi,
         pythonpath=pythonpath,
+        microcache_seconds=microcache_seconds,
     )
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
     server: control.ControlServer | None = None
@@ -141,6 +152,10 @@ def _serve(local: LocalStack, server: control.ControlServer) -> None:
                 console.print(f"{request.command} {request.args.get('node', '')}: done")
 
 
+def _microcache_label(seconds: int) -> str:
+    return f"{seconds} s" if seconds else "off"
+
+
 def _print_banner(local: LocalStack) -> None:
     """URLs to try, one per line and never truncated (they are meant to be copied)."""
     example = local.example_instance_id() or "i-your-instance-id"
@@ -161,7 +176,8 @@ def _print_banner(local: LocalStack) -> None:
     rows += [(f"node {node.index}", f"{node.url} (logs: {node.directory})") for node in local.nodes]
     console.print(
         f"[bold green]ECS Assistant stack ready[/] in {local.ready_seconds or 0:.1f} s: "
-        f"{len(local.nodes)} node(s), HAProxy profile {local.profile}, run dir {local.run_dir}",
+        f"{len(local.nodes)} node(s), HAProxy profile {local.profile}, "
+        f"lookup microcache {_microcache_label(local.microcache_seconds)}, run dir {local.run_dir}",
         soft_wrap=True,
     )
     for label, value in rows:

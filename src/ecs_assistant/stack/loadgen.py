@@ -23,6 +23,7 @@ class Sample:
     status: int | None
     error: str | None
     served_by: str | None
+    microcache: str | None = None  # nginx's X-Microcache (HIT, MISS, ...) when the route is microcached
 
     @property
     def ok(self) -> bool:
@@ -44,6 +45,10 @@ class LoadReport:
 
     def failure_kinds(self) -> Counter[str]:
         return Counter(s.error or f"HTTP {s.status}" for s in self.failed)
+
+    def microcache_hits(self) -> int:
+        """Answers nginx served from its microcache (they never reached uWSGI)."""
+        return sum(1 for s in self.samples if s.microcache in ("HIT", "STALE", "UPDATING"))
 
     def served_by(self, start: float = 0.0, end: float = float("inf")) -> Counter[str]:
         """Which node answered the successful requests started in [start, end)."""
@@ -125,9 +130,9 @@ class LoadGenerator:
                 response = connection.getresponse()
                 response.read()
                 served_by = response.getheader("X-Served-By")
-                bucket.append(
-                    Sample(began - self._t0, time.monotonic() - began, response.status, None, served_by)
-                )
+                microcache = response.getheader("X-Microcache")
+                latency = time.monotonic() - began
+                bucket.append(Sample(began - self._t0, latency, response.status, None, served_by, microcache))
                 if response.will_close:
                     connection.close()
                     connection = None

@@ -31,11 +31,13 @@ from ecs_assistant.stack.haproxy_admin import HAProxyAdmin
 from ecs_assistant.stack.ports import HOST, StackPorts, plan_ports, port_is_listening
 from ecs_assistant.stack.processes import ManagedProcess
 from ecs_assistant.stack.render import (
+    DEFAULT_MICROCACHE_SECONDS,
     DEFAULT_THREADS,
     PROFILES,
     BalancedServer,
     NginxNodeConfig,
     UwsgiConfig,
+    check_microcache_seconds,
     default_processes,
     render_environment,
     render_haproxy,
@@ -119,11 +121,16 @@ class LocalStack:
         static_probe: bool = True,
         processes: int | None = None,
         threads: int | None = None,
+        microcache_seconds: int = DEFAULT_MICROCACHE_SECONDS,
     ) -> None:
         if not 1 <= nodes <= MAX_NODES:
             raise StackError(f"--nodes must be between 1 and {MAX_NODES}, got {nodes}")
         if profile not in PROFILES:
             raise StackError(f"--profile must be one of {', '.join(PROFILES)}, got {profile!r}")
+        try:
+            check_microcache_seconds(microcache_seconds)
+        except ValueError as exc:
+            raise StackError(f"--microcache: {exc}") from None
         if world is not None and not world.is_file():
             raise StackError(f"world file {world} does not exist")
         self.node_count = nodes
@@ -137,6 +144,7 @@ class LocalStack:
         self.static_probe = static_probe
         self.processes = processes
         self.threads = threads
+        self.microcache_seconds = microcache_seconds
         self._own_run_dir = run_dir is None
         self.run_dir = (run_dir or Path(tempfile.mkdtemp(prefix="ecs-assistant-stack-"))).resolve()
         self.ports: StackPorts | None = None
@@ -299,6 +307,7 @@ class LocalStack:
         return {
             "run_dir": str(self.run_dir),
             "profile": self.profile,
+            "microcache_seconds": self.microcache_seconds,
             "url": self.url,
             "stats_url": self.stats_url,
             "emulator_url": None if self.real_cloud else self.emulator_url,
@@ -413,6 +422,8 @@ class LocalStack:
                 access_log=str(directory / "access.log"),
                 uwsgi_params=uwsgi_params,
                 static_probe=self.static_probe,
+                microcache_seconds=self.microcache_seconds,
+                microcache_path=str(directory / "microcache"),
             )
             (directory / "nginx-node.conf").write_text(server.render(), encoding="utf-8")
             (directory / "nginx.conf").write_text(render_nginx_main(directory, user), encoding="utf-8")
