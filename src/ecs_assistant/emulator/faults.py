@@ -9,10 +9,12 @@ from __future__ import annotations
 import itertools
 import random
 import threading
+import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from ecs_assistant.emulator.exceptions import KNOWN_CODES
+from ecs_assistant.emulator.http_types import Response
 
 FAULT_ACTIONS = ("DescribeInstances", "DescribeInstanceStatus", "DescribeRegions", "*", "metadata")
 
@@ -145,3 +147,15 @@ HTML_5XX = (
     b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center>"
     b"<hr><center>Tengine</center></body></html>"
 )
+
+
+def transport_effect(rule: FaultRule) -> Response | None:
+    """The part of a fault the OpenAPI and the metadata service share: the added latency, then a dropped
+    connection or an HTML 5xx body. None means the request goes on, to the service's own error or answer."""
+    if rule.latency_ms:
+        time.sleep(rule.latency_ms / 1000)
+    if rule.drop_connection:
+        return Response(0, drop_connection=True)
+    if rule.non_json:
+        return Response(rule.effective_status, HTML_5XX, content_type="text/html")
+    return None

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ecs_assistant.emulator.faults import HTML_5XX, FaultRule, FaultStore
+from ecs_assistant.emulator.faults import FaultRule, FaultStore, transport_effect
 from ecs_assistant.emulator.http_types import Request, Response
 from ecs_assistant.emulator.instance_shape import mac_address, private_ip, public_ip
 from ecs_assistant.emulator.models import State
@@ -110,12 +110,9 @@ class MetadataService:
     @staticmethod
     def _fault_response(rule: FaultRule) -> Response | None:
         """A metadata outage: the rule's answer, or None when it only adds latency."""
-        if rule.latency_ms:
-            time.sleep(rule.latency_ms / 1000)
-        if rule.drop_connection:
-            return Response(0, drop_connection=True)
-        if rule.non_json:
-            return Response(rule.effective_status, HTML_5XX, content_type="text/html")
+        effect = transport_effect(rule)
+        if effect is not None:
+            return effect
         if rule.code is not None or (rule.status or 200) >= 400:
             return _text(rule.effective_status, rule.message or rule.code or "injected fault")
         return None

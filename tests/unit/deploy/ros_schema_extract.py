@@ -18,6 +18,7 @@ import json
 import sys
 from pathlib import Path
 
+# Resource types named in deployment.md §1.4 / §7.4; the template test allows exactly these.
 WANTED = (
     "ALIYUN::ECS::SecurityGroup",
     "ALIYUN::ECS::SecurityGroupIngress",

@@ -16,28 +16,14 @@ from click.testing import CliRunner
 from ecs_assistant.cli import main
 from ecs_assistant.deploy_commands import least_privilege_policy
 from tests.unit.deploy.ros_check import check_template, schema, used_parameters
+from tests.unit.deploy.ros_schema_extract import WANTED
 
 REPO = Path(__file__).resolve().parents[3]
 TEMPLATE_PATH = REPO / "deploy" / "ros" / "ecs-assistant.yaml"
 INSTALL_SH = REPO / "deploy" / "install.sh"
 
-# Resource types named in deployment.md §1.4 / §7.4 (the reference's vocabulary for this deployment).
-REFERENCE_TYPES = {
-    "ALIYUN::ECS::SecurityGroup",
-    "ALIYUN::ECS::SecurityGroupIngress",
-    "ALIYUN::ECS::InstanceGroup",
-    "ALIYUN::ECS::RamRoleAttachment",
-    "ALIYUN::ECS::RunCommand",
-    "ALIYUN::ECS::Command",
-    "ALIYUN::ECS::Invocation",
-    "ALIYUN::RAM::Role",
-    "ALIYUN::RAM::ManagedPolicy",
-    "ALIYUN::RAM::AttachPolicyToRole",
-    "ALIYUN::SLB::LoadBalancer",
-    "ALIYUN::SLB::Listener",
-    "ALIYUN::SLB::BackendServerAttachment",
-    "ALIYUN::SLB::VServerGroup",
-}
+# Resource types named in deployment.md §1.4 / §7.4: the ones the schema extractor took data for.
+REFERENCE_TYPES = set(WANTED)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import time
 import uuid
 
 from ecs_assistant.emulator import exceptions as err
-from ecs_assistant.emulator.faults import HTML_5XX, FaultRule, FaultStore
+from ecs_assistant.emulator.faults import FaultRule, FaultStore, transport_effect
 from ecs_assistant.emulator.http_types import Request, Response
 from ecs_assistant.emulator.models import State
 from ecs_assistant.emulator.openapi.actions import ACTIONS, ActionContext
@@ -78,12 +78,9 @@ class OpenApiService:
 
     def _apply_fault(self, rule: FaultRule, request_id: str, req: Request) -> Response | None:
         """The fault's answer, or None when the rule only adds latency (the request then proceeds)."""
-        if rule.latency_ms:
-            time.sleep(rule.latency_ms / 1000)
-        if rule.drop_connection:
-            return Response(0, drop_connection=True)
-        if rule.non_json:
-            return Response(rule.effective_status, HTML_5XX, content_type="text/html")
+        effect = transport_effect(rule)
+        if effect is not None:
+            return effect
         if rule.code is None:
             return None
         error = err.error_for_code(rule.code, rule.status, rule.message)
