@@ -1,7 +1,8 @@
 """The application factory: ``create_app(settings)`` wires settings, the directory and the HTTP layer.
 
 Creating the app starts no thread and opens no connection (uWSGI imports it in the master and forks);
-credentials and SDK clients are built on the first request in each worker.
+credentials and SDK clients are built on the first request in each worker. The SDK's modules are
+imported here though (``preload_sdk``), so forked workers inherit them instead of importing on a request.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ecs_assistant.api.errors import ApiError, error_response, register_error_ha
 from ecs_assistant.api.routes import Directory, bp, ops
 from ecs_assistant.api.schemas import ErrorOut
 from ecs_assistant.cloud.ecs import InstanceDirectory
+from ecs_assistant.cloud.preload import preload_sdk
 from ecs_assistant.settings import Settings
 
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -35,6 +37,7 @@ access_log = logging.getLogger(ACCESS_LOGGER)
 def create_app(settings: Settings | None = None, *, directory: Directory | None = None) -> APIFlask:
     """Build the Flask app. ``directory`` lets tests inject a fake cloud layer."""
     settings = settings or Settings.from_env()
+    preload_sdk()
     configure_logging(settings.log_level, settings.access_log)
     app = APIFlask(
         "ecs_assistant",

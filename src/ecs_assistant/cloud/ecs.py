@@ -2,8 +2,10 @@
 
 A lookup first asks the per-worker cache; a miss costs one DescribeInstances (a batch of up to 100 IDs
 too), deduplicated across concurrent callers by singleflight. With several regions configured and no
-region given, the regions are searched concurrently and the region each instance lives in is remembered,
-so the next miss goes straight there.
+region given, an ID goes first to the region it was last found in, else to the region its prefix hints
+at (``region_hints``), and only when it is not there are the other regions searched concurrently; IDs
+with no clue at all are searched in every region at once. The region each instance lives in is
+remembered, so the next miss goes straight there.
 
 Retries are our own loop rather than the SDK's ``retry_options``: the SDK's policy has no total deadline
 (a request could hang for attempts x read timeout) and no hook for metrics; ours retries Throttling*,
@@ -51,6 +53,7 @@ from ecs_assistant.cloud.errors import (
     is_retryable,
     translate,
 )
+from ecs_assistant.cloud.region_hints import RegionHints
 from ecs_assistant.cloud.telemetry import NullTelemetry, Telemetry
 from ecs_assistant.instances import (
     INSTANCE_STATUSES,
@@ -173,6 +176,7 @@ class InstanceDirectory:
         self._flight: SingleFlight[str, Instance] = SingleFlight()
         self._locations: LRUCache[str, str] = LRUCache(maxsize=settings.cache_max_entries)
         self._locations_lock = threading.Lock()
+        self._hints = RegionHints(settings.region_hints, settings.regions)
         self._permissions: dict[str, PermissionStatus] = {}
         self._clock = clock
         self._sleep = sleep
@@ -428,35 +432,67 @@ class InstanceDirectory:
         return loaded, errors
 
     def _load(self, ids: list[str], region: str | None, deadline: float) -> dict[str, Instance]:
-        """One DescribeInstances per region involved; absent IDs are confirmed not-found via DryRun."""
-        plan: dict[str, list[str]] = {}
+        """Find ``ids`` with as few DescribeInstances as possible; absent IDs are confirmed via DryRun.
+
+        With a region: one call there. Without: each ID goes first to its remembered region, else to its
+        hinted region, else (no clue) to every configured region, one call per region for the whole
+        batch; IDs not found where they were expected are then searched in the remaining regions
+        concurrently. A hinted miss costs one call; a wrong hint costs one extra round trip.
+        """
         if region is not None:
-            plan[region] = list(ids)
+            first: dict[str, list[str]] = {region: list(ids)}
         else:
-            unknown: list[str] = []
+            first = self._first_plan(ids)
+        found = self._search(first, ids, deadline)
+        searched = {
+            instance_id: {r for r, group in first.items() if instance_id in group} for instance_id in ids
+        }
+        if region is None:
+            second: dict[str, list[str]] = {}
             for instance_id in ids:
-                known = self._location(instance_id)
-                if known in self.regions:
-                    plan.setdefault(known, []).append(instance_id)
-                else:
-                    unknown.append(instance_id)
-            if unknown:
+                if instance_id in found:
+                    continue
                 for region_id in self.regions:
-                    plan.setdefault(region_id, [])
-                    plan[region_id].extend(i for i in unknown if i not in plan[region_id])
-        results = self._fan_out(
-            [(region_id, region_ids) for region_id, region_ids in plan.items() if region_ids], deadline
-        )
-        found: dict[str, Instance] = {}
-        for instances in results.values():
-            for instance in instances:
-                if instance.instance_id in ids:
-                    found[instance.instance_id] = instance
+                    if region_id not in searched[instance_id]:
+                        second.setdefault(region_id, []).append(instance_id)
+                        searched[instance_id].add(region_id)
+            if second:
+                log.debug(
+                    "region hint missed",
+                    extra={"fields": {"ids": sorted({i for g in second.values() for i in g})}},
+                )
+                # Keep the first round's answers even if the second round fails: the batch then errors,
+                # but these IDs are served from the cache (stale-if-error) instead of failing with it.
+                for instance in found.values():
+                    self._remember(instance)
+                found.update(self._search(second, ids, deadline))
         absent = [instance_id for instance_id in ids if instance_id not in found]
-        if absent:
-            for region_id in {r for r, region_ids in plan.items() if any(i in region_ids for i in absent)}:
+        for region_id in self.regions:
+            if any(region_id in searched[instance_id] for instance_id in absent):
                 self._raise_if_denied(region_id, deadline)
         return found
+
+    def _first_plan(self, ids: list[str]) -> dict[str, list[str]]:
+        """Region -> IDs for the first round: remembered region, else hinted region, else all regions."""
+        plan: dict[str, list[str]] = {region_id: [] for region_id in self.regions}
+        for instance_id in ids:
+            target = self._location(instance_id)
+            if target not in self.regions:
+                target = self._hints.region_for(instance_id)
+            for region_id in (target,) if target is not None else self.regions:
+                plan[region_id].append(instance_id)
+        return {region_id: group for region_id, group in plan.items() if group}
+
+    def _search(self, plan: dict[str, list[str]], ids: list[str], deadline: float) -> dict[str, Instance]:
+        """One DescribeInstances per region of ``plan`` (concurrently when several); the wanted hits."""
+        results = self._fan_out(list(plan.items()), deadline)
+        wanted = set(ids)
+        return {
+            instance.instance_id: instance
+            for instances in results.values()
+            for instance in instances
+            if instance.instance_id in wanted
+        }
 
     def _fan_out(self, calls: list[tuple[str, list[str]]], deadline: float) -> dict[str, list[Instance]]:
         if len(calls) <= 1:

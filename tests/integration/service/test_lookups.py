@@ -136,7 +136,7 @@ def test_regions_health_readiness_metrics(emulator: Any, make_service: Callable[
 def test_region_search_is_concurrent_and_remembered(
     emulator: Any, make_service: Callable[..., Service]
 ) -> None:
-    service = make_service(cache_ttl=0.0)
+    service = make_service(cache_ttl=0.0, region_hints=())  # no ID-prefix hints: no clue where it is
     shanghai = emulator.control.instances("cn-shanghai")[0]["InstanceId"]
     emulator.control.clear_requests()
     assert service.get(f"/api/v1/instances/{shanghai}").status_code == 200

@@ -88,3 +88,25 @@ def test_metrics_aggregate_across_forked_workers(tmp_path: Path) -> None:
         env,
     )
     assert float(out.strip()) == 6.0  # 3 workers x 2 requests, whichever process renders /metrics
+
+
+def test_creating_the_app_imports_the_sdk_so_forked_workers_inherit_it() -> None:
+    # A fresh interpreter, as uWSGI's master: nothing the first lookup needs may be left to import.
+    out = run_python(
+        """
+        import sys, threading
+        from ecs_assistant.api import create_app
+        from ecs_assistant.cloud.preload import SDK_MODULES
+        from ecs_assistant.settings import Settings
+        lazy_before = "_strptime" in sys.modules
+        create_app(Settings(metadata_url="http://127.0.0.1:9", endpoint="127.0.0.1:9", access_log=False))
+        missing = [name for name in SDK_MODULES if name not in sys.modules]
+        print(lazy_before, missing, threading.active_count())
+        """,
+        {"PATH": "/usr/bin:/bin", "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true"},
+    )
+    # _strptime is what the stdlib imports lazily on the first STS expiry parse: only create_app loads it.
+    assert out.split() == ["False", "[]", "1"]
+    from ecs_assistant.cloud.preload import SDK_MODULES
+
+    assert "alibabacloud_ecs20140526.client" in SDK_MODULES and "darabonba.core" in SDK_MODULES
