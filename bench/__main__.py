@@ -1,6 +1,7 @@
 """`make bench`: the local stack under load, printed as a table and saved as JSON.
 
-.venv/bin/python -m bench [--seconds 10] [--connections 16] [--nodes 2] [--distinct 24000] [--no-docs]
+.venv/bin/python -m bench [--seconds 10] [--connections 16] [--nodes 2] [--distinct 24000]
+                         [--microcache SECONDS] [--no-docs]
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from rich.console import Console
 
 from bench.report import print_report, save
 from bench.stack_bench import run_bench
+from ecs_assistant.stack.render import DEFAULT_MICROCACHE_SECONDS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,13 +30,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--processes", type=int, help="uWSGI processes per node (default: the template's)")
     parser.add_argument("--threads", type=int, help="uWSGI threads per process (default: the template's)")
+    parser.add_argument(
+        "--microcache",
+        type=int,
+        default=DEFAULT_MICROCACHE_SECONDS,
+        help="nginx lookup microcache TTL in seconds (0: off; default: the template's)",
+    )
     parser.add_argument("--no-docs", action="store_true", help="do not update the table in docs/bench.md")
     args = parser.parse_args(argv)
     # The stack's children must never reach the real metadata service or a proxy.
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
         os.environ.pop(name, None)
     console = Console()
-    status = console.status("running the benchmark (stack up, warm-up, four scenarios)...")
+    status = console.status("running the benchmark (stack up, warm-up, six scenarios)...")
     with tempfile.TemporaryDirectory(prefix="ecs-assistant-bench-") as tmp, status:
         run = run_bench(
             Path(tmp),
@@ -44,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
             distinct=args.distinct,
             processes=args.processes,
             threads=args.threads,
+            microcache_seconds=args.microcache,
         )
     print_report(run, console)
     path = save(run, ROOT / "bench" / "results", None if args.no_docs else ROOT / "docs" / "bench.md")

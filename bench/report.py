@@ -41,12 +41,22 @@ def rows(run: BenchRun) -> list[list[str]]:
                 str(s.result.errors),
                 _fmt(s.describe_per_lookup) if _is_lookup(s.name) else "-",
                 _fmt(s.metadata_per_lookup) if _is_lookup(s.name) else "-",
+                _fmt(s.app_per_request) if s.name != "static ceiling" else "-",
             ]
         )
     return out
 
 
-HEADERS = ["scenario", "req/s", "p50 ms", "p99 ms", "errors", "DescribeInstances/lookup", "metadata/lookup"]
+HEADERS = [
+    "scenario",
+    "req/s",
+    "p50 ms",
+    "p99 ms",
+    "errors",
+    "DescribeInstances/lookup",
+    "metadata/lookup",
+    "uWSGI requests/request",
+]
 
 
 def targets(run: BenchRun) -> list[tuple[str, str, bool]]:
@@ -90,7 +100,9 @@ def markdown(run: BenchRun) -> str:
     lines = [
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {run.nodes} nodes, uWSGI "
         f"{run.processes} processes x {run.threads} threads per node, wrk {run.connections} connections, "
-        f"{run.seconds:g} s per scenario; stack ready in {run.ready_seconds:.1f} s; "
+        f"{run.seconds:g} s per scenario; nginx lookup microcache "
+        f"{f'{run.microcache_seconds} s' if run.microcache_seconds else 'off'}; "
+        f"stack ready in {run.ready_seconds:.1f} s; "
         f"1-min load average {run.load_average:.1f} when the scenarios started (2 cores).",
         "",
         "| " + " | ".join(HEADERS) + " |",

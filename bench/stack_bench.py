@@ -17,6 +17,7 @@ from bench.memory import NodeMemory, node_memory
 from bench.world import bench_instance_ids, write_bench_world
 from bench.wrk import WrkResult, run_wrk
 from ecs_assistant.emulator.control_client import ControlClient
+from ecs_assistant.stack.render import DEFAULT_MICROCACHE_SECONDS
 from ecs_assistant.stack.runner import LocalStack
 
 
@@ -26,6 +27,14 @@ class Scenario:
     result: WrkResult
     describe_calls: int | None = None
     metadata_calls: int | None = None
+    app_requests: int | None = None  # requests uWSGI served during the scenario (all nodes' workers)
+
+    @property
+    def app_per_request(self) -> float | None:
+        """Share of the requests that reached uWSGI (the rest nginx answered from its microcache)."""
+        if self.app_requests is None or not self.result.requests:
+            return None
+        return self.app_requests / self.result.requests
 
     @property
     def describe_per_lookup(self) -> float | None:
@@ -48,6 +57,7 @@ class BenchRun:
     processes: int
     threads: int
     ready_seconds: float
+    microcache_seconds: int
     # 1-minute load average when the scenarios started: the machine is shared with the load generator,
     # and anything else running skews every number.
     load_average: float = 0.0
@@ -64,6 +74,7 @@ class BenchRun:
             raw["rps"] = scenario.result.rps
             raw["describe_per_lookup"] = scenario.describe_per_lookup
             raw["metadata_per_lookup"] = scenario.metadata_per_lookup
+            raw["app_per_request"] = scenario.app_per_request
         return data
 
 
@@ -87,17 +98,34 @@ def _uwsgi_stats(stats_socket: Path) -> list[dict[str, Any]]:
     ]
 
 
+def _app_requests(stack: LocalStack) -> int:
+    """Requests uWSGI has served on every node (includes HAProxy's health checks: ~1-4 per second)."""
+    return sum(w["requests"] for node in stack.nodes for w in _uwsgi_stats(node.directory / "stats.sock"))
+
+
 def _measure(
-    stack: LocalStack, control: ControlClient, name: str, paths: list[str], seconds: float, connections: int
+    stack: LocalStack,
+    control: ControlClient,
+    name: str,
+    paths: list[str],
+    seconds: float,
+    connections: int,
+    *,
+    unique: bool = False,
 ) -> Scenario:
     control.clear_requests()
-    result = run_wrk(stack.url, paths, seconds=seconds, connections=connections, script_dir=stack.run_dir)
+    before = _app_requests(stack)
+    result = run_wrk(
+        stack.url, paths, seconds=seconds, connections=connections, script_dir=stack.run_dir, unique=unique
+    )
+    app_requests = _app_requests(stack) - before
     log = control.requests_log()
     return Scenario(
         name=name,
         result=result,
         describe_calls=int(log.get("by_action", {}).get("DescribeInstances", 0)),
         metadata_calls=int(log.get("metadata", {}).get("total", 0)),
+        app_requests=app_requests,
     )
 
 
@@ -110,6 +138,7 @@ def run_bench(
     distinct: int,
     processes: int | None = None,
     threads: int | None = None,
+    microcache_seconds: int = DEFAULT_MICROCACHE_SECONDS,
 ) -> BenchRun:
     world = write_bench_world(work_dir / "bench-world.yaml", distinct)
     stack = LocalStack(
@@ -120,14 +149,18 @@ def run_bench(
         run_dir=work_dir / "stack",
         processes=processes,
         threads=threads,
+        microcache_seconds=microcache_seconds,
     )
     with stack:
         control = ControlClient(stack.emulator_url)
         hit_id = stack.example_instance_id()
         assert hit_id is not None
         hit_paths = [f"/api/v1/instances/{hit_id}"]
-        # Warm-up: every worker fetches its STS credentials and caches the repeated ID.
-        run_wrk(stack.url, hit_paths, seconds=2, connections=connections, script_dir=stack.run_dir)
+        # Warm-up: every worker fetches its STS credentials and caches the repeated ID (past the microcache,
+        # which would otherwise let only ~1 request per second reach the workers).
+        run_wrk(
+            stack.url, hit_paths, seconds=2, connections=connections, script_dir=stack.run_dir, unique=True
+        )
         ini = (stack.run_dir / "node1" / "uwsgi.ini").read_text()
         run = BenchRun(
             nodes=nodes,
@@ -136,6 +169,7 @@ def run_bench(
             processes=int(ini.split("processes = ")[1].split()[0]),
             threads=int(ini.split("threads = ")[1].split()[0]),
             ready_seconds=stack.ready_seconds or 0.0,
+            microcache_seconds=microcache_seconds,
             load_average=os.getloadavg()[0],
         )
         run.scenarios.append(
@@ -145,7 +179,12 @@ def run_bench(
         run.scenarios.append(
             _measure(stack, control, "app floor (/healthz)", ["/healthz"], seconds, connections)
         )
+        # Repeated lookups as clients send them: nginx's microcache answers all but ~1 per TTL per node.
         run.scenarios.append(_measure(stack, control, "repeated ID (hits)", hit_paths, seconds, connections))
+        # The same lookup with an ignored, ever-changing argument: past the microcache, a hit in the app's
+        # own cache (what every repeated lookup cost before the microcache, and with --microcache 0).
+        bypassed = "repeated ID, app cache (microcache bypassed)"
+        run.scenarios.append(_measure(stack, control, bypassed, hit_paths, seconds, connections, unique=True))
         ids = bench_instance_ids(distinct)
         half = len(ids) // 2
         # Without regionId the service searches every configured region (3 here) concurrently.

@@ -15,11 +15,13 @@ from ecs_assistant.stack.binaries import find_program
 
 _SCRIPT = """
 local paths = {%(paths)s}
+local unique = %(unique)s
 local counter = 0
 local threads_set_up = 0
 
 function setup(thread)
   thread:set("offset", %(spread)d * threads_set_up)
+  thread:set("tid", threads_set_up)
   threads_set_up = threads_set_up + 1
 end
 
@@ -29,7 +31,14 @@ end
 
 function request()
   counter = counter + 1
-  return wrk.format("GET", paths[(counter %% #paths) + 1])
+  local path = paths[(counter %% #paths) + 1]
+  if unique then
+    -- an argument the app ignores, different on every request: a different nginx microcache key
+    local sep = "?"
+    if string.find(path, "?", 1, true) then sep = "&" end
+    path = path .. sep .. "bench=" .. tid .. "." .. counter
+  end
+  return wrk.format("GET", path)
 end
 
 function done(summary, latency, requests)
@@ -67,12 +76,21 @@ def run_wrk(
     connections: int = 16,
     threads: int = 2,
     script_dir: Path,
+    unique: bool = False,
 ) -> WrkResult:
-    """Closed-loop keep-alive load: `connections` connections over `threads` wrk threads."""
+    """Closed-loop keep-alive load: `connections` connections over `threads` wrk threads.
+
+    `unique` appends an argument that differs on every request, so no answer can come from nginx's
+    microcache (whose key is the full URI) while the app sees the same lookup.
+    """
     wrk = find_program("wrk")
     # Each wrk thread starts at a different place in the list, so distinct-ID runs stay distinct.
     spread = max(1, len(paths) // threads)
-    lua = _SCRIPT % {"paths": ", ".join(json.dumps(p) for p in paths), "spread": spread}
+    lua = _SCRIPT % {
+        "paths": ", ".join(json.dumps(p) for p in paths),
+        "spread": spread,
+        "unique": "true" if unique else "false",
+    }
     script = script_dir / "paths.lua"
     script.write_text(lua, encoding="utf-8")
     argv = [
