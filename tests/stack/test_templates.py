@@ -152,3 +152,57 @@ def test_production_bundle_renders_systemd_unit_and_configs(tmp_path: Path) -> N
     assert "listen 80 default_server;" in conf and "set_real_ip_from 100.64.0.0/10;" in conf
     assert "server 10.0.0.2:8081" in conf
     assert "/__stack/static" not in conf  # the benchmark probe is local-only
+
+
+def _locations(conf: str) -> dict[str, str]:
+    """Every `location X {` block of the public server, by its header."""
+    public = conf[: conf.index("# Internal listener")]
+    return {
+        m.group(1): _location_block(public, m.group(0)) for m in re.finditer(r"location ([^{]+) \{", public)
+    }
+
+
+def test_microcache_covers_the_lookup_routes_only_and_keeps_the_peer_fallback(tmp_path: Path) -> None:
+    conf = _node_conf(tmp_path, "127.0.0.1:18092")
+    locations = _locations(conf)
+    cached = {header for header, block in locations.items() if "uwsgi_cache " in block}
+    assert cached == {"= /ecs/getServerInfo", "= /api/v1/instances", "/api/v1/instances/"}
+    for header in cached:
+        block = locations[header]
+        assert "error_page 502 504 = @peer;" in block  # a miss with a dead uWSGI still goes to the peer
+        assert "uwsgi_cache_valid 200 1s;" in block and "uwsgi_cache_valid any" not in block
+        assert "uwsgi_cache_methods GET HEAD;" in block and "uwsgi_cache_lock on;" in block
+        assert "$http_x_api_key" in block and "$http_authorization" in block and "$request_uri" in block
+        assert "uwsgi_ignore_headers" not in block  # the app's Cache-Control / Vary are honoured
+        assert "uwsgi_cache_use_stale updating;" in block  # never `error`: that would mask a dead uWSGI
+    assert "uwsgi_cache" not in conf[conf.index("# Internal listener") :]  # the peer path is not cached
+
+
+def test_microcache_ttl_zero_renders_no_cache_and_bad_ttls_are_refused(tmp_path: Path) -> None:
+    conf = NginxNodeConfig(
+        node_name="node1",
+        listen="127.0.0.1:18081",
+        internal_listen="127.0.0.1:18091",
+        socket=str(tmp_path / "uwsgi.sock"),
+        peer="127.0.0.1:18092",
+        access_log="off",
+        uwsgi_params="/etc/nginx/uwsgi_params",
+        microcache_seconds=0,
+    ).render()
+    assert "uwsgi_cache" not in conf and "X-Microcache" not in conf
+    assert _nginx_test(tmp_path, conf).returncode == 0
+    for bad in (-1, 3601):
+        with pytest.raises(ValueError, match="microcache"):
+            NginxNodeConfig(
+                node_name="n", listen="1", internal_listen="2", socket="s", peer=None, access_log="off",
+                microcache_seconds=bad,
+            )  # fmt: skip
+
+
+def test_production_bundle_microcache_defaults_on_under_var_lib_nginx(tmp_path: Path) -> None:
+    render_production_bundle(tmp_path / "on", node_name="n1", peer=None, env={})
+    conf = (tmp_path / "on" / "nginx-ecs-assistant.conf").read_text()
+    assert "uwsgi_cache_path /var/lib/nginx/ecs-assistant-microcache " in conf
+    assert "uwsgi_cache_valid 200 1s;" in conf
+    render_production_bundle(tmp_path / "off", node_name="n1", peer=None, env={}, microcache_seconds=0)
+    assert "uwsgi_cache" not in (tmp_path / "off" / "nginx-ecs-assistant.conf").read_text()
