@@ -103,6 +103,7 @@ def test_up_then_down_leaves_no_process_and_no_listening_port(
     assert up.wait(timeout=30) == 0
     output = up.stdout.read() if up.stdout else ""
     assert "ready" in output and "/api/v1/instances/i-" in output
+    assert "lookup microcache 1 s" in output  # on by default, and said so
     _assert_all_gone(state, ports)
     again = _cli("down", "--run-dir", str(run_dir))
     assert again.returncode != 0 and "no stack is running" in again.stderr
@@ -160,3 +161,13 @@ def test_a_node_that_cannot_start_is_one_line_and_leaves_nothing(tmp_path: Path)
     assert stack.emulator is not None and not stack.emulator.alive()
     assert all(not p.alive() for node in stack.nodes for p in node.processes())
     assert [port for port in stack._ports.nodes if port_is_listening(port)] == []
+
+
+@pytest.mark.parametrize("ttl", ["-1", "3601", "soon"])
+def test_bad_microcache_ttl_is_refused_in_one_line(tmp_path: Path, ttl: str) -> None:
+    result = _cli("up", "--port", "0", "--microcache", ttl, "--run-dir", str(tmp_path / "run"))
+    assert result.returncode != 0
+    assert "--microcache" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "run" / STATE_FILE).exists()
+    with pytest.raises(StackError, match="--microcache"):
+        LocalStack(microcache_seconds=-1, run_dir=tmp_path / "other")
