@@ -189,3 +189,16 @@ def test_ttl_zero_caches_nothing(uncached_stack: LocalStack) -> None:
     assert _app_lookups(uncached_stack) == lookups + 3
     conf = (uncached_stack.node(1).directory / "nginx-node.conf").read_text()
     assert "uwsgi_cache" not in conf
+
+
+def test_head_is_cached_too_and_answered_without_a_body(cached_stack: LocalStack) -> None:
+    path = f"{cached_stack.url}/ecs/getServerInfo?instanceId={_instance_ids(cached_stack)[4]}"
+    headers = {"X-API-Key": KEY_ONE}
+    full = requests.get(path, headers=headers, timeout=10)
+    first = requests.head(path, headers=headers, timeout=10)
+    lookups = _app_lookups(cached_stack)
+    second = requests.head(path, headers=headers, timeout=10)
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert second.headers["X-Microcache"] == "HIT" and second.content == b""
+    assert second.headers["Content-Length"] == str(len(full.content))  # the cached answer is the full one
+    assert _app_lookups(cached_stack) == lookups
