@@ -172,7 +172,10 @@ def test_microcache_covers_the_lookup_routes_only_and_keeps_the_peer_fallback(tm
         assert "error_page 502 504 = @peer;" in block  # a miss with a dead uWSGI still goes to the peer
         assert "uwsgi_cache_valid 200 1s;" in block and "uwsgi_cache_valid any" not in block
         assert "uwsgi_cache_methods GET HEAD;" in block and "uwsgi_cache_lock on;" in block
-        assert "$http_x_api_key" in block and "$http_authorization" in block and "$request_uri" in block
+        assert "$request_uri" in block  # and never a credential header (nginx writes the key to disk):
+        assert "$http_x_api_key" not in block and "$http_authorization" not in block
+        assert "uwsgi_cache_bypass $ecs_assistant_has_credentials_node1;" in block
+        assert "uwsgi_no_cache $ecs_assistant_has_credentials_node1;" in block
         assert "uwsgi_ignore_headers" not in block  # the app's Cache-Control / Vary are honoured
         assert "uwsgi_cache_use_stale updating;" in block  # never `error`: that would mask a dead uWSGI
     assert "uwsgi_cache" not in conf[conf.index("# Internal listener") :]  # the peer path is not cached
