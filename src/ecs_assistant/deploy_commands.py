@@ -135,6 +135,14 @@ def deploy() -> None:
     show_default=True,
     help="Call ECS through ecs-vpc.<region>.aliyuncs.com (nodes in a VPC) or the public endpoint.",
 )
+@click.option(
+    "--microcache",
+    "microcache_seconds",
+    type=int,
+    default=None,
+    metavar="SECONDS",
+    help="Seconds nginx keeps lookup answers (0 disables; 0..3600). Default: the render default (1 s).",
+)
 def render(
     out_dir: Path,
     node_name: str,
@@ -146,10 +154,22 @@ def render(
     venv: str,
     config_dir: str,
     vpc_endpoint: bool,
+    microcache_seconds: int | None,
 ) -> None:
     """Write one node's uwsgi.ini, nginx server config, systemd unit and environment file."""
     # Imported here: the stack package pulls in Jinja2, which `deploy policy` does not need.
-    from ecs_assistant.stack.render import render_production_bundle
+    from ecs_assistant.stack.render import (
+        DEFAULT_MICROCACHE_SECONDS,
+        check_microcache_seconds,
+        render_production_bundle,
+    )
+
+    if microcache_seconds is None:
+        microcache_seconds = DEFAULT_MICROCACHE_SECONDS
+    try:
+        check_microcache_seconds(microcache_seconds)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--microcache") from None
 
     if not _NODE_NAME.match(node_name):
         raise click.BadParameter(
@@ -172,6 +192,7 @@ def render(
             nginx_group=nginx_group,
             venv=venv,
             config_dir=config_dir,
+            microcache_seconds=microcache_seconds,
         )
     except OSError as exc:
         raise click.ClickException(f"cannot write to {out_dir}: {exc.strerror or exc}") from exc

@@ -10,6 +10,7 @@ from click.testing import CliRunner, Result
 
 from ecs_assistant.cli import main
 from ecs_assistant.deploy_commands import least_privilege_policy
+from ecs_assistant.stack.render import DEFAULT_MICROCACHE_SECONDS, MAX_MICROCACHE_SECONDS
 
 
 def _deploy(*args: str) -> Result:
@@ -77,6 +78,9 @@ def test_render_without_peer_has_no_fallback_and_public_endpoint_is_optional(tmp
         (["--node-name", "n", "--env", "NOEQUALS"], "is not KEY=VALUE"),
         (["--node-name", "n", "--env", "ALIBABA_CLOUD_ACCESS_KEY_SECRET=s"], "RAM role"),
         (["--node-name", "n", "--env", "ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI"], "RAM role"),
+        (["--node-name", "n", "--microcache", "-1"], f"between 0 and {MAX_MICROCACHE_SECONDS}"),
+        (["--node-name", "n", "--microcache", str(MAX_MICROCACHE_SECONDS + 1)], "between 0 and"),
+        (["--node-name", "n", "--microcache", "1s"], "is not a valid integer"),
     ],
 )
 def test_render_rejects_bad_input_and_writes_nothing(tmp_path: Path, args: list[str], message: str) -> None:
@@ -85,6 +89,29 @@ def test_render_rejects_bad_input_and_writes_nothing(tmp_path: Path, args: list[
     assert result.exit_code == 2
     assert message in result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "valid"),
+    [([], f"{DEFAULT_MICROCACHE_SECONDS}s"), (["--microcache", "5"], "5s"), (["--microcache", "0"], None)],
+)
+def test_render_microcache_option_sets_or_disables_the_lookup_cache(
+    tmp_path: Path, args: list[str], valid: str | None
+) -> None:
+    result = _deploy("render", "--out", str(tmp_path), "--node-name", "n", *args)
+    assert result.exit_code == 0, result.output
+    nginx = (tmp_path / "nginx-ecs-assistant.conf").read_text()
+    if valid is None:  # 0: no cache path, no cached locations
+        assert "uwsgi_cache" not in nginx and "X-Microcache" not in nginx
+    else:
+        assert nginx.count(f"uwsgi_cache_valid 200 {valid};") == 3  # the three lookup locations
+        assert "uwsgi_cache_path /var/lib/nginx/ecs-assistant-microcache " in nginx
+
+
+def test_render_help_states_the_real_microcache_default_and_range() -> None:
+    text = " ".join(_deploy("render", "--help").output.split())
+    assert f"0..{MAX_MICROCACHE_SECONDS}" in text
+    assert f"Default: the render default ({DEFAULT_MICROCACHE_SECONDS} s)" in text
 
 
 def test_render_reports_an_unwritable_directory(tmp_path: Path) -> None:

@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 import requests
 
+from ecs_assistant.stack.render import PRODUCTION_MICROCACHE_PATH
+
 REPO = Path(__file__).resolve().parents[3]
 INSTALL_SH = REPO / "deploy" / "install.sh"
 NGINX_MAIN = REPO / "deploy" / "nginx" / "nginx.conf.in"
@@ -184,8 +186,15 @@ def _nginx_check(tmp_path: Path, root: Path, user: str) -> subprocess.CompletedP
     (prefix / "logs").mkdir()
     for name in ("mime.types", "uwsgi_params"):
         shutil.copy(Path("/etc/nginx") / name, prefix / name)
-    node = (root / "etc/nginx/conf.d/ecs-assistant.conf").read_text()
-    (prefix / "conf.d/ecs-assistant.conf").write_text(node.replace("/var/log/nginx/", f"{prefix}/logs/"))
+    node = (
+        (root / "etc/nginx/conf.d/ecs-assistant.conf")
+        .read_text()
+        .replace("/var/log/nginx/", f"{prefix}/logs/")
+        # nginx -t creates the cache directory: keep it in the prefix, not under the host's /var/lib/nginx.
+        .replace(f"uwsgi_cache_path {PRODUCTION_MICROCACHE_PATH} ", f"uwsgi_cache_path {prefix}/microcache ")
+    )
+    assert PRODUCTION_MICROCACHE_PATH not in node
+    (prefix / "conf.d/ecs-assistant.conf").write_text(node)
     main = (
         NGINX_MAIN.read_text()
         .replace("@NGINX_USER@", user)

@@ -111,7 +111,13 @@ def test_rendered_node_serves_clb_probes_and_falls_back_to_the_peer(tmp_path: Pa
     out = tmp_path / "bundle"
     env = node_environment(node_name="smoke", regions=["cn-hangzhou"], extra=[], use_vpc_endpoint=True)
     render_production_bundle(
-        out, node_name="smoke", peer=f"127.0.0.1:{peer}", env=env, venv=sys.prefix, nginx_group="root"
+        out,
+        node_name="smoke",
+        peer=f"127.0.0.1:{peer}",
+        env=env,
+        venv=sys.prefix,
+        nginx_group="root",
+        microcache_path=str(tmp_path / "microcache"),  # nginx creates it: never on the host's /var/lib
     )
     ini = (out / "uwsgi.ini").read_text().replace("/run/ecs-assistant", str(run))
     ini = ini.replace("chown-socket = api:root\n", "")
@@ -130,6 +136,7 @@ def test_rendered_node_serves_clb_probes_and_falls_back_to_the_peer(tmp_path: Pa
         .replace("listen 80 default_server;", f"listen 127.0.0.1:{public} default_server;")
         .replace("listen 8081;", f"listen 127.0.0.1:{internal};")
     )
+    assert "/var/lib/nginx" not in node and f"uwsgi_cache_path {tmp_path}/microcache " in node
     (prefix / "conf.d/ecs-assistant.conf").write_text(node)
     temp_paths = "".join(
         f"    {kind}_temp_path {prefix}/tmp_{kind};\n"
