@@ -190,7 +190,8 @@ def run_bench(
         run.scenarios.append(_measure(stack, control, bypassed, hit_paths, seconds, connections, unique=True))
         ids = bench_instance_ids(distinct)
         half = len(ids) // 2
-        # Without regionId the service searches every configured region (3 here) concurrently.
+        # Without regionId the service takes the region from the ID's prefix (i-bp1: cn-hangzhou), so a miss
+        # still costs one call; a wrong or missing hint would search the other regions concurrently.
         miss_paths = [f"/api/v1/instances/{i}" for i in ids[:half]]
         run.scenarios.append(
             _measure(stack, control, "distinct IDs (misses)", miss_paths, seconds, connections)
