@@ -20,10 +20,10 @@ import pytest
 import requests
 
 from ecs_assistant.stack.render import PRODUCTION_MICROCACHE_PATH
+from tests.unit.deploy.nginx_prefix import main_config, make_prefix
 
 REPO = Path(__file__).resolve().parents[3]
 INSTALL_SH = REPO / "deploy" / "install.sh"
-NGINX_MAIN = REPO / "deploy" / "nginx" / "nginx.conf.in"
 ECS_ASSISTANT = Path(sys.executable).parent / "ecs-assistant"
 NGINX = Path("/usr/sbin/nginx")
 
@@ -181,11 +181,7 @@ def _placeholders(config: str) -> list[str]:
 
 def _nginx_check(tmp_path: Path, root: Path, user: str) -> subprocess.CompletedProcess[str]:
     """nginx -t on the shipped main config + the rendered server file, every path inside a temp prefix."""
-    prefix = tmp_path / "nginx"
-    (prefix / "conf.d").mkdir(parents=True)
-    (prefix / "logs").mkdir()
-    for name in ("mime.types", "uwsgi_params"):
-        shutil.copy(Path("/etc/nginx") / name, prefix / name)
+    prefix = make_prefix(tmp_path)
     node = (
         (root / "etc/nginx/conf.d/ecs-assistant.conf")
         .read_text()
@@ -195,24 +191,8 @@ def _nginx_check(tmp_path: Path, root: Path, user: str) -> subprocess.CompletedP
     )
     assert PRODUCTION_MICROCACHE_PATH not in node
     (prefix / "conf.d/ecs-assistant.conf").write_text(node)
-    main = (
-        NGINX_MAIN.read_text()
-        .replace("@NGINX_USER@", user)
-        .replace("@CONF_DIR@", str(prefix))
-        .replace("@LOG_DIR@", str(prefix / "logs"))
-        .replace("@PID_FILE@", str(prefix / "nginx.pid"))
-    )
+    main = main_config(prefix, user)
     assert _placeholders(main) == []
-    # Temp paths inside the prefix too (the distribution's compiled-in defaults live under /var/lib/nginx).
-    main = main.replace(
-        "http {",
-        "http {\n"
-        + "".join(
-            f"    {kind}_temp_path {prefix}/tmp_{kind};\n"
-            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-        ),
-        1,
-    )
     (prefix / "nginx.conf").write_text(main)
     argv = [
         str(NGINX),

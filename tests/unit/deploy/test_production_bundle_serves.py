@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -25,6 +24,7 @@ import pytest
 
 from ecs_assistant.deploy_commands import node_environment
 from ecs_assistant.stack.render import render_production_bundle
+from tests.unit.deploy.nginx_prefix import main_config, make_prefix
 
 REPO = Path(__file__).resolve().parents[3]
 NGINX = Path("/usr/sbin/nginx")
@@ -123,11 +123,7 @@ def test_rendered_node_serves_clb_probes_and_falls_back_to_the_peer(tmp_path: Pa
     ini = ini.replace("chown-socket = api:root\n", "")
     (out / "uwsgi.ini").write_text(ini)
 
-    prefix = tmp_path / "nginx"
-    (prefix / "conf.d").mkdir(parents=True)
-    (prefix / "logs").mkdir()
-    for name in ("mime.types", "uwsgi_params"):
-        shutil.copy(Path("/etc/nginx") / name, prefix / name)
+    prefix = make_prefix(tmp_path)
     node = (
         (out / "nginx-ecs-assistant.conf")
         .read_text()
@@ -138,19 +134,7 @@ def test_rendered_node_serves_clb_probes_and_falls_back_to_the_peer(tmp_path: Pa
     )
     assert "/var/lib/nginx" not in node and f"uwsgi_cache_path {tmp_path}/microcache " in node
     (prefix / "conf.d/ecs-assistant.conf").write_text(node)
-    temp_paths = "".join(
-        f"    {kind}_temp_path {prefix}/tmp_{kind};\n"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    main = (
-        (REPO / "deploy/nginx/nginx.conf.in")
-        .read_text()
-        .replace("user @NGINX_USER@;\n", "user root;\n" if os.geteuid() == 0 else "")
-        .replace("@CONF_DIR@", str(prefix))
-        .replace("@LOG_DIR@", str(prefix / "logs"))
-        .replace("@PID_FILE@", str(prefix / "nginx.pid"))
-        .replace("http {\n", "http {\n" + temp_paths, 1)
-    )
+    main = main_config(prefix, "root" if os.geteuid() == 0 else None)
     (prefix / "nginx.conf").write_text("daemon off;\n" + main)
 
     child_env = {
