@@ -55,6 +55,7 @@ unit: $(STAMP)
 
 bench: $(STAMP) system-deps-bench
 	$(BIN)/python -m bench
+	$(BIN)/python bench/emulator_capacity.py
 
 clean:
 	rm -rf $(VENV) $(MINI)/node_modules .pytest_cache .mypy_cache .ruff_cache
