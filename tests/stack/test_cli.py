@@ -9,13 +9,21 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from ecs_assistant.stack import binaries, control
 from ecs_assistant.stack.errors import StackError
-from ecs_assistant.stack.ports import port_is_listening
+from ecs_assistant.stack.ports import (
+    DEFAULT_EMULATOR_PORT,
+    DEFAULT_METADATA_PORT,
+    DEFAULT_STATS_PORT,
+    INTERNAL_OFFSET,
+    plan_ports,
+    port_is_listening,
+)
 from ecs_assistant.stack.processes import group_alive
 from ecs_assistant.stack.runner import STATE_FILE, LocalStack
 from tests.stack.conftest import REPO, STANDIN
@@ -129,6 +137,41 @@ def test_port_in_use_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert f"port {port} (balancer) is already in use" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_fixed_port_in_use_points_to_port_zero() -> None:
+    """--port moves the balancer and the nodes only; for a busy stats port the way out is --port 0."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        stats = busy.getsockname()[1]
+        ports = replace(plan_ports(1, 0), stats=stats)
+        with pytest.raises(StackError) as caught:
+            ports.check_free(with_emulator=True)
+    message = str(caught.value)
+    assert f"port {stats} (HAProxy stats) is already in use" in message
+    assert "--port 0" in message and "pick other ports with --port" not in message
+
+
+@pytest.mark.parametrize(
+    ("port", "nodes", "clash"),
+    [
+        (DEFAULT_STATS_PORT - 1, 1, ("node 1", "HAProxy stats")),
+        (DEFAULT_EMULATOR_PORT - INTERNAL_OFFSET - 2, 2, ("node 2 internal", "emulator")),
+        (DEFAULT_METADATA_PORT, 1, ("balancer", "node 1 metadata")),
+    ],
+)
+def test_overlapping_ports_are_one_line(port: int, nodes: int, clash: tuple[str, str]) -> None:
+    """A --port whose node ports land on a fixed port is refused up front, not left to HAProxy to fail."""
+    with pytest.raises(StackError) as caught:
+        plan_ports(nodes, port).check_free(with_emulator=True)
+    message = str(caught.value)
+    assert all(f"({name})" in message for name in clash), message
+    assert "\n" not in message and "--port 0" in message
+
+
+def test_overlap_with_emulator_ports_is_fine_without_emulator() -> None:
+    plan_ports(1, DEFAULT_METADATA_PORT).check_distinct(with_emulator=False)
 
 
 def test_missing_binary_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

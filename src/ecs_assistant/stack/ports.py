@@ -79,13 +79,30 @@ class StackPorts:
             named += [(f"node {k} metadata", self.metadata(k)) for k in range(1, len(self.nodes) + 1)]
         return named
 
+    def check_distinct(self, with_emulator: bool) -> None:
+        """Raise a one-line StackError when two listeners would share a port (e.g. --port 8403: node 1
+        on the stats port 8404), instead of leaving nginx or HAProxy to fail to bind later."""
+        seen: dict[int, str] = {}
+        for purpose, port in self.named(with_emulator):
+            if port in seen:
+                raise StackError(
+                    f"--port {self.balancer} with {len(self.nodes)} node(s) puts port {port} to two uses "
+                    f"({seen[port]}) and ({purpose}); pick another --port, or --port 0 for free ports"
+                )
+            seen[port] = purpose
+
     def check_free(self, with_emulator: bool) -> None:
-        """Raise a one-line StackError naming the first port already in use."""
+        """Raise a one-line StackError naming the first port already in use (or used twice)."""
+        self.check_distinct(with_emulator)
         for purpose, port in self.named(with_emulator):
             if not port_is_free(port):
+                # --port moves the balancer and the nodes; the stats, emulator and metadata ports are
+                # fixed defaults that only --port 0 replaces.
+                movable = port in (self.balancer, *self.nodes, *self.internal)
+                way_out = "pick other ports with --port" if movable else "use --port 0 to pick free ports"
                 raise StackError(
                     f"port {port} ({purpose}) is already in use on {HOST}; stop whatever listens there "
-                    f"(`ss -ltnp 'sport = :{port}'`) or pick other ports with --port"
+                    f"(`ss -ltnp 'sport = :{port}'`) or {way_out}"
                 )
 
 
