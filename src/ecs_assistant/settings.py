@@ -289,45 +289,48 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 
+_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def _default(name: str) -> Any:
+    """A field's default, taken from the table so the dataclass cannot drift from it."""
+    return _BY_NAME[name].default
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Validated settings; build with :meth:`from_env`, adjust in tests with :meth:`replace`."""
 
-    regions: tuple[str, ...] = ("cn-hangzhou",)
-    region_hints: tuple[str, ...] = (
-        "bp1=cn-hangzhou",
-        "2ze=cn-beijing",
-        "uf6=cn-shanghai",
-        "wz9=cn-shenzhen",
-    )
-    endpoint: str = ""
-    protocol: str = "https"
-    use_vpc_endpoint: bool = False
-    connect_timeout: float = 3.0
-    read_timeout: float = 5.0
-    request_deadline: float = 10.0
-    max_attempts: int = 4
-    retry_base_delay: float = 0.2
-    retry_max_delay: float = 2.0
-    credentials: str = "ram_role"
-    metadata_url: str = "http://100.100.100.200"
-    role_name: str = ""
-    metadata_timeout: float = 1.0
-    imds_v1_fallback: bool = False
-    credentials_refresh_margin: float = 600.0
-    cache_ttl: float = 10.0
-    negative_cache_ttl: float = 3.0
-    stale_ttl: float = 3600.0
-    cache_max_entries: int = 10000
-    permission_check_ttl: float = 60.0
-    node_name: str = ""
-    log_level: str = "INFO"
-    access_log: bool = True
-    api_keys: tuple[str, ...] = ()
-    cors_origins: tuple[str, ...] = ()
-    trusted_proxies: int = 0
-    host: str = "127.0.0.1"
-    port: int = 8000
+    regions: tuple[str, ...] = _default("regions")
+    region_hints: tuple[str, ...] = _default("region_hints")
+    endpoint: str = _default("endpoint")
+    protocol: str = _default("protocol")
+    use_vpc_endpoint: bool = _default("use_vpc_endpoint")
+    connect_timeout: float = _default("connect_timeout")
+    read_timeout: float = _default("read_timeout")
+    request_deadline: float = _default("request_deadline")
+    max_attempts: int = _default("max_attempts")
+    retry_base_delay: float = _default("retry_base_delay")
+    retry_max_delay: float = _default("retry_max_delay")
+    credentials: str = _default("credentials")
+    metadata_url: str = _default("metadata_url")
+    role_name: str = _default("role_name")
+    metadata_timeout: float = _default("metadata_timeout")
+    imds_v1_fallback: bool = _default("imds_v1_fallback")
+    credentials_refresh_margin: float = _default("credentials_refresh_margin")
+    cache_ttl: float = _default("cache_ttl")
+    negative_cache_ttl: float = _default("negative_cache_ttl")
+    stale_ttl: float = _default("stale_ttl")
+    cache_max_entries: int = _default("cache_max_entries")
+    permission_check_ttl: float = _default("permission_check_ttl")
+    node_name: str = _default("node_name")
+    log_level: str = _default("log_level")
+    access_log: bool = _default("access_log")
+    api_keys: tuple[str, ...] = _default("api_keys")
+    cors_origins: tuple[str, ...] = _default("cors_origins")
+    trusted_proxies: int = _default("trusted_proxies")
+    host: str = _default("host")
+    port: int = _default("port")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
