@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import io
 import json
 import signal
 import socket
@@ -11,10 +13,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from rich.console import Console
 
 from ecs_assistant.stack import binaries, control
+from ecs_assistant.stack import cli as stack_cli
 from ecs_assistant.stack.errors import StackError
 from ecs_assistant.stack.ports import (
     DEFAULT_EMULATOR_PORT,
@@ -25,7 +30,7 @@ from ecs_assistant.stack.ports import (
     port_is_listening,
 )
 from ecs_assistant.stack.processes import group_alive
-from ecs_assistant.stack.runner import STATE_FILE, LocalStack
+from ecs_assistant.stack.runner import LOCK_FILE, STATE_FILE, LocalStack, run_dir_flag
 from tests.stack.conftest import REPO, STANDIN
 
 CLI = [str(Path(sys.executable).parent / "ecs-assistant"), "stack"]
@@ -172,6 +177,45 @@ def test_overlapping_ports_are_one_line(port: int, nodes: int, clash: tuple[str,
 
 def test_overlap_with_emulator_ports_is_fine_without_emulator() -> None:
     plan_ports(1, DEFAULT_METADATA_PORT).check_distinct(with_emulator=False)
+
+
+def test_second_up_names_the_run_dir_in_its_hint(tmp_path: Path) -> None:
+    """With a non-default run directory, the suggested `stack down` must say which one, or it misses."""
+    run_dir = tmp_path / "my run"
+    run_dir.mkdir()
+    with (run_dir / LOCK_FILE).open("a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(StackError) as caught:
+            LocalStack(nodes=1, port=0, run_dir=run_dir).start()
+    assert f"`ecs-assistant stack down --run-dir '{run_dir.resolve()}'`" in str(caught.value)
+
+
+def test_run_dir_flag_is_empty_for_the_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert run_dir_flag(Path(".stack")) == ""
+    assert run_dir_flag(tmp_path / ".stack") == ""
+    assert run_dir_flag(tmp_path / "other") == f" --run-dir {tmp_path / 'other'}"
+
+
+def test_banner_commands_carry_a_non_default_run_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    out = io.StringIO()
+    monkeypatch.setattr(stack_cli, "console", Console(file=out, width=100, highlight=False))
+    local = SimpleNamespace(
+        example_instance_id=lambda: "i-bp15jnqzu9yvqkwmc0fq",
+        url="http://127.0.0.1:9300",
+        stats_url="http://127.0.0.1:8404/",
+        emulator_url="http://127.0.0.1:18000",
+        real_cloud=False,
+        nodes=[],
+        ready_seconds=1.0,
+        profile="fast",
+        microcache_seconds=1,
+        run_dir=tmp_path / "run",
+    )
+    stack_cli._print_banner(local)  # type: ignore[arg-type]
+    text = out.getvalue()
+    assert f"`ecs-assistant stack kill-node 1 --run-dir {tmp_path / 'run'}`" in text
+    assert f"`stack stop-node 1 --drain --run-dir {tmp_path / 'run'}`" in text
 
 
 def test_missing_binary_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

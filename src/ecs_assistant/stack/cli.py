@@ -19,7 +19,7 @@ from ecs_assistant.stack.errors import StackError
 from ecs_assistant.stack.ports import DEFAULT_BALANCER_PORT
 from ecs_assistant.stack.processes import group_alive, kill_group
 from ecs_assistant.stack.render import DEFAULT_MICROCACHE_SECONDS, MAX_MICROCACHE_SECONDS, PROFILES
-from ecs_assistant.stack.runner import DEFAULT_WSGI, MAX_NODES, STATE_FILE, LocalStack
+from ecs_assistant.stack.runner import DEFAULT_WSGI, MAX_NODES, STATE_FILE, LocalStack, run_dir_flag
 
 console = Console(highlight=False)
 
@@ -182,9 +182,11 @@ def _print_banner(local: LocalStack) -> None:
     )
     for label, value in rows:
         console.print(f"  {label:<18} {value}", soft_wrap=True)
+    flag = run_dir_flag(local.run_dir)
     console.print(
-        "Try failover in another terminal: `ecs-assistant stack kill-node 1`, then `stack status`, "
-        "`stack start-node 1`; planned maintenance: `stack stop-node 1 --drain`. "
+        f"Try failover in another terminal: `ecs-assistant stack kill-node 1{flag}`, "
+        f"then `stack status{flag}`, `stack start-node 1{flag}`; "
+        f"planned maintenance: `stack stop-node 1 --drain{flag}`. "
         "Ctrl-C here stops everything.",
         soft_wrap=True,
     )

@@ -13,6 +13,7 @@ import getpass
 import grp
 import json
 import os
+import shlex
 import shutil
 import signal
 import sys
@@ -50,6 +51,8 @@ DEFAULT_WSGI = "ecs_assistant.api.wsgi:application"
 DEFAULT_REGIONS = "cn-hangzhou,cn-beijing,cn-shanghai"
 STATE_FILE = "stack.json"
 LOCK_FILE = "stack.lock"
+#: The CLI's default --run-dir, relative to the working directory.
+DEFAULT_RUN_DIR = Path(".stack")
 START_TIMEOUT = 60.0
 
 
@@ -101,6 +104,14 @@ def _nginx_user() -> str | None:
     if os.geteuid() != 0:
         return None
     return f"{getpass.getuser()} {grp.getgrgid(os.getegid()).gr_name}"
+
+
+def run_dir_flag(run_dir: Path) -> str:
+    """` --run-dir DIR` for a command shown to the user, empty for the default: without it, a suggested
+    `stack down` or `kill-node` would look in `.stack` and miss a stack started elsewhere."""
+    if run_dir.resolve() == DEFAULT_RUN_DIR.resolve():
+        return ""
+    return f" --run-dir {shlex.quote(str(run_dir))}"
 
 
 class LocalStack:
@@ -357,7 +368,7 @@ class LocalStack:
             lock.close()
             raise StackError(
                 f"a stack is already running from {self.run_dir} (pid {owner}); "
-                "stop it first with `ecs-assistant stack down`"
+                f"stop it first with `ecs-assistant stack down{run_dir_flag(self.run_dir)}`"
             ) from None
         lock.seek(0)
         lock.truncate()
