@@ -144,6 +144,13 @@ def test_port_in_use_is_one_line(tmp_path: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
 
 
+def test_missing_world_file_is_one_line(tmp_path: Path) -> None:
+    result = _cli("up", "--world", str(tmp_path / "nope.yaml"), "--run-dir", str(tmp_path / "run"))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip() == f"Error: world file {tmp_path / 'nope.yaml'} does not exist"
+
+
 def test_fixed_port_in_use_points_to_port_zero() -> None:
     """--port moves the balancer and the nodes only; for a busy stats port the way out is --port 0."""
     with socket.socket() as busy:

@@ -82,17 +82,20 @@ def up(
     run_dir: Path,
 ) -> None:
     """Start the stack in the foreground; Ctrl-C (or `stack down`) stops every process it started."""
-    local = LocalStack(
-        nodes=nodes,
-        port=port,
-        world=world,
-        profile=profile,
-        run_dir=run_dir,
-        real_cloud=real_cloud,
-        wsgi=wsgi,
-        pythonpath=pythonpath,
-        microcache_seconds=microcache_seconds,
-    )
+    try:
+        local = LocalStack(
+            nodes=nodes,
+            port=port,
+            world=world,
+            profile=profile,
+            run_dir=run_dir,
+            real_cloud=real_cloud,
+            wsgi=wsgi,
+            pythonpath=pythonpath,
+            microcache_seconds=microcache_seconds,
+        )
+    except StackError as exc:  # e.g. a missing --world file: one line, not a traceback
+        raise click.ClickException(str(exc)) from None
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
     server: control.ControlServer | None = None
     try:
