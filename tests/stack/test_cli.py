@@ -16,6 +16,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from click.testing import CliRunner
 from rich.console import Console
 
 from ecs_assistant.stack import binaries, control
@@ -223,6 +224,15 @@ def test_banner_commands_carry_a_non_default_run_dir(monkeypatch: pytest.MonkeyP
     text = out.getvalue()
     assert f"`ecs-assistant stack kill-node 1 --run-dir {tmp_path / 'run'}`" in text
     assert f"`stack stop-node 1 --drain --run-dir {tmp_path / 'run'}`" in text
+
+
+def test_stop_node_hint_names_the_run_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    out = io.StringIO()
+    monkeypatch.setattr(stack_cli, "console", Console(file=out, width=200, highlight=False))
+    monkeypatch.setattr(stack_cli, "_send", lambda run_dir, command, **args: None)
+    result = CliRunner().invoke(stack_cli.stack, ["stop-node", "1", "--run-dir", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    assert f"`stack start-node 1 --run-dir {tmp_path / 'run'}` brings it back" in out.getvalue()
 
 
 def test_missing_binary_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

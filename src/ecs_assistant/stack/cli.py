@@ -296,5 +296,6 @@ def stop_node(node: int, drain: bool, run_dir: Path) -> None:
     """Planned maintenance: drain node K (CLB weight 0), let requests finish, stop it."""
     _send(run_dir, "stop-node", node=node, drain=drain)
     console.print(
-        f"node {node}: {'drained and ' if drain else ''}stopped; `stack start-node {node}` brings it back"
+        f"node {node}: {'drained and ' if drain else ''}stopped; "
+        f"`stack start-node {node}{run_dir_flag(run_dir)}` brings it back"
     )
