@@ -68,8 +68,12 @@ class PrometheusTelemetry:
         CREDENTIAL_REFRESHES.labels(outcome).inc()
 
 
+#: Methods counted by name; any other is "other", so a client inventing methods cannot add series.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
-    HTTP_REQUESTS.labels(method, route, str(status)).inc()
+    HTTP_REQUESTS.labels(method if method in KNOWN_METHODS else "other", route, str(status)).inc()
     HTTP_LATENCY.labels(route).observe(seconds)
 
 

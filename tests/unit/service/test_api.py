@@ -283,6 +283,16 @@ def test_metrics_count_requests(client: FlaskClient) -> None:
     assert "ecs_assistant_http_request_duration_seconds_bucket" in text
 
 
+def test_metrics_method_label_is_bounded(client: FlaskClient) -> None:
+    """A client choosing arbitrary HTTP methods must not mint a new metric series per request."""
+    for n in range(3):
+        response = client.open(f"/api/v1/instances/{GOOD_ID}", method=f"MADEUP{n}")
+        assert_envelope(response, 405, "MethodNotAllowed")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert "MADEUP" not in text
+    assert 'method="other",route="unmatched",status="405"' in text
+
+
 def test_access_log_is_json_with_request_id_and_no_secrets(
     fake: FakeDirectory, caplog: pytest.LogCaptureFixture
 ) -> None:
