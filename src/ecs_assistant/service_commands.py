@@ -7,6 +7,7 @@ They read the same ``ECS_ASSISTANT_*`` settings as the service and use the same 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +31,25 @@ def _settings(**overrides: Any) -> Settings:
 def _warn_unknown() -> None:
     for name in unknown_variables():
         click.echo(f"warning: {name} is not a setting (typo?); see `ecs-assistant settings`", err=True)
+
+
+class _PlainWarnings(logging.Handler):
+    """One readable line per warning for the one-shot commands (the service itself logs JSON)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        fields = getattr(record, "fields", None) or {}
+        detail = "; ".join(f"{key}: {value}" for key, value in fields.items())
+        line = f"{record.levelname.lower()}: {record.getMessage()}" + (f" ({detail})" if detail else "")
+        click.echo(line, err=True)  # resolves the current stderr at each call
+
+
+def _cli_logging() -> None:
+    """Without a handler, Python prints a bare message through its last-resort handler."""
+    logger = logging.getLogger("ecs_assistant")
+    if not any(isinstance(handler, _PlainWarnings) for handler in logger.handlers):
+        logger.addHandler(_PlainWarnings(logging.WARNING))
+    if logger.level == logging.NOTSET or logger.level > logging.WARNING:
+        logger.setLevel(logging.WARNING)
 
 
 def _fail(error: Exception) -> None:
@@ -104,6 +124,7 @@ def lookup(instance_ids: tuple[str, ...], region: str | None, as_json: bool) -> 
     from ecs_assistant.cloud.ecs import InstanceDirectory
     from ecs_assistant.cloud.errors import ServiceError
 
+    _cli_logging()
     directory = InstanceDirectory(_settings())
     try:
         batch = directory.get_many(list(instance_ids), region)
@@ -159,6 +180,7 @@ def list_instances(
             raise click.BadParameter("expected key:value", param_hint="--tag")
         parsed_tags.append((key, value))
     filters = ListFilters(status, name, zone, vpc, instance_type, tuple(parsed_tags))
+    _cli_logging()
     directory = InstanceDirectory(_settings())
     try:
         result = directory.list_instances(region, filters, page, page_size)
@@ -196,6 +218,7 @@ def doctor(as_json: bool) -> None:
     _warn_unknown()
     from ecs_assistant.cloud.doctor import run_checks
 
+    _cli_logging()
     checks = run_checks(_settings())
     if as_json:
         click.echo(json.dumps([check.__dict__ for check in checks], ensure_ascii=False, indent=2))

@@ -110,3 +110,15 @@ def test_settings_command() -> None:
     assert json.loads(values.output)["ECS_ASSISTANT_API_KEYS"] == "<redacted>"
     bad = runner.invoke(show_settings, ["--values"], env={"ECS_ASSISTANT_CACHE_TTL": "soon"})
     assert bad.exit_code == 1 and "ECS_ASSISTANT_CACHE_TTL='soon': expected a number" in bad.output
+
+
+def test_lookup_without_metadata_explains_in_plain_lines(emulator: Any) -> None:
+    instance_id = emulator.control.instances("cn-hangzhou")[0]["InstanceId"]
+    env = env_for(emulator, ECS_ASSISTANT_METADATA_URL="http://127.0.0.1:9")
+    result = CliRunner().invoke(lookup, [instance_id], env=env)
+    assert result.exit_code == 1
+    assert "CredentialsUnavailable" in result.output
+    warnings = [line for line in result.output.splitlines() if line.startswith("warning: ")]
+    assert warnings, result.output  # a readable warning line, not Python's bare last-resort message
+    assert all("{" not in line for line in warnings)  # plain text, not a JSON log record
+    assert "Traceback" not in result.output
