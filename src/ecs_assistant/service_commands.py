@@ -44,8 +44,12 @@ class _PlainWarnings(logging.Handler):
 
 
 def _cli_logging() -> None:
-    """Without a handler, Python prints a bare message through its last-resort handler."""
-    logger = logging.getLogger("ecs_assistant")
+    """Without a handler, Python prints a bare message through its last-resort handler.
+
+    Attached to the cloud layer's logger (the one these commands use), which the service's own JSON
+    logging also configures, so the line appears even in a process that created the app before.
+    """
+    logger = logging.getLogger("ecs_assistant.cloud")
     if not any(isinstance(handler, _PlainWarnings) for handler in logger.handlers):
         logger.addHandler(_PlainWarnings(logging.WARNING))
     if logger.level == logging.NOTSET or logger.level > logging.WARNING:

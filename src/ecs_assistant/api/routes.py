@@ -34,6 +34,7 @@ from ecs_assistant.settings import Settings
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 MAX_IDS = 100
+LIST_FILTERS = ("status", "name", "zoneId", "vpcId", "instanceType", "tag")
 MAX_TAGS = 20
 _FILTER_VALUE = re.compile(r"^[^\x00-\x1f\x7f]{1,128}$")
 
@@ -228,6 +229,12 @@ def list_instances(query: dict[str, Any]) -> Response:
     region = _region(query.get("regionId"))
     raw_ids = query.get("ids")
     if raw_ids is not None:
+        combined = [name for name in LIST_FILTERS if query.get(name)]
+        if combined:
+            # Filters apply to listing only; ignoring them silently would answer a different question.
+            raise ApiError(
+                "InvalidParameter", f"ids cannot be combined with listing filters ({', '.join(combined)})."
+            )
         items = [item.strip() for item in raw_ids.split(",") if item.strip()]
         if not items:
             raise ApiError("MissingParameter", "ids must name at least one instance ID.")

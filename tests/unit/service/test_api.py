@@ -112,6 +112,8 @@ INPUT_ERRORS = [
     (f"/api/v1/instances/{GOOD_ID}?regionId=cn-shenzhen", 400, "InvalidRegion"),
     ("/api/v1/instances?ids=", 400, "MissingParameter"),
     ("/api/v1/instances?ids=,,", 400, "MissingParameter"),
+    (f"/api/v1/instances?ids={GOOD_ID}&status=Running", 400, "InvalidParameter"),
+    (f"/api/v1/instances?ids={GOOD_ID}&tag=env:prod", 400, "InvalidParameter"),
     (f"/api/v1/instances?ids={GOOD_ID},nope", 400, "InvalidInstanceId"),
     ("/api/v1/instances?ids=" + ",".join(f"i-{n:020d}" for n in range(101)), 400, "TooManyInstanceIds"),
     ("/api/v1/instances?pageSize=101", 400, "InvalidParameter"),
