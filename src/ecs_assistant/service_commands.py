@@ -9,14 +9,18 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from rich.console import Console
 from rich.table import Table
 
 from ecs_assistant.settings import SETTINGS, Settings, SettingsError, render_markdown_table, unknown_variables
+
+if TYPE_CHECKING:
+    from ecs_assistant.cloud.ecs import InstanceDirectory
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -56,10 +60,26 @@ def _cli_logging() -> None:
         logger.setLevel(logging.WARNING)
 
 
-def _fail(error: Exception) -> None:
+def _fail(error: Exception) -> NoReturn:
     code = getattr(error, "code", type(error).__name__)
     message = getattr(error, "message", str(error))
     raise click.ClickException(f"{code}: {message}")
+
+
+@contextmanager
+def _directory() -> Iterator[InstanceDirectory]:
+    """The cloud layer as `lookup` and `list` use it: plain warnings, errors as one line, closed after."""
+    from ecs_assistant.cloud.ecs import InstanceDirectory
+    from ecs_assistant.cloud.errors import ServiceError
+
+    _cli_logging()
+    directory = InstanceDirectory(_settings())
+    try:
+        yield directory
+    except ServiceError as error:
+        _fail(error)
+    finally:
+        directory.close()
 
 
 @click.command()
@@ -125,18 +145,8 @@ def _instance_table(documents: list[dict[str, Any]], title: str) -> Table:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def lookup(instance_ids: tuple[str, ...], region: str | None, as_json: bool) -> None:
     """Look instances up by ID (up to 100), as the service would."""
-    from ecs_assistant.cloud.ecs import InstanceDirectory
-    from ecs_assistant.cloud.errors import ServiceError
-
-    _cli_logging()
-    directory = InstanceDirectory(_settings())
-    try:
+    with _directory() as directory:
         batch = directory.get_many(list(instance_ids), region)
-    except ServiceError as error:
-        _fail(error)
-        return
-    finally:
-        directory.close()
     documents = [instance.to_document() for instance in batch.instances]
     if as_json:
         click.echo(
@@ -174,8 +184,7 @@ def list_instances(
     as_json: bool,
 ) -> None:
     """List the instances of one region, with filters and paging."""
-    from ecs_assistant.cloud.ecs import InstanceDirectory, ListFilters
-    from ecs_assistant.cloud.errors import ServiceError
+    from ecs_assistant.cloud.ecs import ListFilters
 
     parsed_tags = []
     for tag in tags:
@@ -184,15 +193,8 @@ def list_instances(
             raise click.BadParameter("expected key:value", param_hint="--tag")
         parsed_tags.append((key, value))
     filters = ListFilters(status, name, zone, vpc, instance_type, tuple(parsed_tags))
-    _cli_logging()
-    directory = InstanceDirectory(_settings())
-    try:
+    with _directory() as directory:
         result = directory.list_instances(region, filters, page, page_size)
-    except ServiceError as error:
-        _fail(error)
-        return
-    finally:
-        directory.close()
     documents = [instance.to_document() for instance in result.instances]
     if as_json:
         body = {
